@@ -1,0 +1,6 @@
+namespace EdgeCollector.Benchmarks;
+
+internal static class Program
+{
+    public static int Main() => 0;
+}

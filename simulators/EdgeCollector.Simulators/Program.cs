@@ -1,0 +1,6 @@
+namespace EdgeCollector.Simulators;
+
+internal static class Program
+{
+    public static int Main() => 0;
+}
