@@ -1,0 +1,93 @@
+using EdgeCollector.OpcUa.Messages;
+
+namespace EdgeCollector.OpcUa.Channel;
+
+/// <summary>
+/// The security policy applied to secure-channel chunks (OPC 10000-6 §6.7.2–§6.7.6). The channel builds
+/// each chunk as header | security header | sequence header | body and hands it here to be padded,
+/// signed and encrypted; received chunks come here to be decrypted and verified. <see cref="UaSecurityNone"/>
+/// is the only implementation in part 1; signing and encryption policies plug in here (part 2).
+/// </summary>
+public interface IUaChannelSecurity
+{
+    /// <summary>The SecurityPolicyUri sent in the asymmetric security header.</summary>
+    string PolicyUri { get; }
+
+    /// <summary>The message security mode.</summary>
+    MessageSecurityMode Mode { get; }
+
+    /// <summary>The certificate sent as SenderCertificate in OPN chunks (null for None).</summary>
+    byte[]? LocalCertificate { get; }
+
+    /// <summary>The thumbprint of the peer's certificate, sent as ReceiverCertificateThumbprint (null for None).</summary>
+    byte[]? RemoteCertificateThumbprint { get; }
+
+    /// <summary>A fresh nonce for OpenSecureChannel (empty for None).</summary>
+    byte[] CreateNonce();
+
+    /// <summary>Derives the symmetric keys for a token from the two nonces (no-op for None).</summary>
+    void OnTokenIssued(uint tokenId, byte[]? clientNonce, byte[]? serverNonce, bool isClient);
+
+    /// <summary>How many body bytes fit in a chunk of <paramref name="chunkSize"/> after <paramref name="headerSize"/> bytes of headers (sequence header included).</summary>
+    int MaxBodySize(int chunkSize, int headerSize, bool asymmetric);
+
+    /// <summary>
+    /// Secures a chunk in place: <paramref name="chunk"/>[0..<paramref name="length"/>) holds the plain chunk,
+    /// the security header ends at <paramref name="securityHeaderEnd"/>. Returns the final length (padding and
+    /// signature added); the buffer has room for <see cref="MaxOverhead"/> more bytes.
+    /// </summary>
+    int Protect(byte[] chunk, int securityHeaderEnd, int length, bool asymmetric, uint tokenId);
+
+    /// <summary>
+    /// Verifies and decrypts a received chunk in place; returns the range [securityHeaderEnd, end) that holds
+    /// the sequence header and body, without padding and signature. Throws <see cref="Encoding.UaException"/>
+    /// with BadSecurityChecksFailed on failure.
+    /// </summary>
+    Range Unprotect(byte[] chunk, int securityHeaderEnd, bool asymmetric, uint tokenId);
+
+    /// <summary>The most bytes <see cref="Protect"/> may add.</summary>
+    int MaxOverhead { get; }
+}
+
+/// <summary>SecurityPolicy None: chunks travel in clear, unsigned (OPC 10000-7 "SecurityPolicy – None").</summary>
+public sealed class UaSecurityNone : IUaChannelSecurity
+{
+    /// <summary>The single instance.</summary>
+    public static readonly UaSecurityNone Instance = new();
+
+    private UaSecurityNone()
+    {
+    }
+
+    /// <inheritdoc />
+    public string PolicyUri => UaUris.SecurityPolicyNone;
+
+    /// <inheritdoc />
+    public MessageSecurityMode Mode => MessageSecurityMode.None;
+
+    /// <inheritdoc />
+    public byte[]? LocalCertificate => null;
+
+    /// <inheritdoc />
+    public byte[]? RemoteCertificateThumbprint => null;
+
+    /// <inheritdoc />
+    public int MaxOverhead => 0;
+
+    /// <inheritdoc />
+    public byte[] CreateNonce() => [];
+
+    /// <inheritdoc />
+    public void OnTokenIssued(uint tokenId, byte[]? clientNonce, byte[]? serverNonce, bool isClient)
+    {
+    }
+
+    /// <inheritdoc />
+    public int MaxBodySize(int chunkSize, int headerSize, bool asymmetric) => chunkSize - headerSize;
+
+    /// <inheritdoc />
+    public int Protect(byte[] chunk, int securityHeaderEnd, int length, bool asymmetric, uint tokenId) => length;
+
+    /// <inheritdoc />
+    public Range Unprotect(byte[] chunk, int securityHeaderEnd, bool asymmetric, uint tokenId) => securityHeaderEnd..chunk.Length;
+}

@@ -1,0 +1,689 @@
+using System.Collections.Concurrent;
+using System.Security.Cryptography;
+using EdgeCollector.OpcUa.Channel;
+using EdgeCollector.OpcUa.Encoding;
+using EdgeCollector.OpcUa.Messages;
+
+namespace EdgeCollector.OpcUa.Client;
+
+/// <summary>
+/// An OPC UA client session over opc.tcp: connect to an endpoint URL, resolve NodeIds (including
+/// <c>nsu=</c>), Read, Write, Browse, TranslateBrowsePaths and Subscribe with a callback. When the connection
+/// breaks it reconnects in the background, re-activates or recreates the session, transfers or recreates
+/// subscriptions and flags the gap on the next value of every monitored item (<see cref="UaDataChange.AfterGap"/>).
+/// A watchdog breaks the connection when a subscription stops delivering data or keep-alives.
+/// </summary>
+public sealed class UaClient : IAsyncDisposable
+{
+    private readonly UaClientOptions _options;
+    private readonly CancellationTokenSource _disposed = new();
+    private readonly SemaphoreSlim _subscriptionSignal = new(0, int.MaxValue);
+    private readonly ConcurrentDictionary<uint, UaSubscription> _byServerId = new();
+    private readonly List<UaSubscription> _subscriptions = [];
+    private readonly ConcurrentQueue<SubscriptionAcknowledgement> _acks = new();
+    private readonly List<Task> _background = [];
+    private readonly object _gate = new();
+    private TaskCompletionSource<UaClientChannel> _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private UaClientChannel? _channel;
+    private NodeId _authenticationToken = NodeId.Null;
+    private string[] _namespaceArray = [UaUris.OpcUaNamespace];
+    private int _nextClientHandle;
+
+    private UaClient(UaClientOptions options)
+    {
+        _options = options;
+    }
+
+    /// <summary>The endpoint URL.</summary>
+    public string EndpointUrl => _options.EndpointUrl;
+
+    /// <summary>The session id assigned by the server.</summary>
+    public NodeId SessionId { get; private set; } = NodeId.Null;
+
+    /// <summary>The endpoint the session runs on (from CreateSession / GetEndpoints).</summary>
+    public EndpointDescription? Endpoint { get; private set; }
+
+    /// <summary>The server's NamespaceArray as last read.</summary>
+    public IReadOnlyList<string> NamespaceArray => Volatile.Read(ref _namespaceArray);
+
+    /// <summary>True while a channel and session are usable.</summary>
+    public bool IsConnected => _channel is { State: UaChannelState.Open } && _ready.Task.IsCompletedSuccessfully;
+
+    /// <summary>Number of successful reconnects.</summary>
+    public int ReconnectCount { get; private set; }
+
+    /// <summary>Raised on connection state changes (from a background thread).</summary>
+    public event Action<UaClient, UaConnectionState>? ConnectionChanged;
+
+    /// <summary>Connects, creates and activates a session, reads the NamespaceArray and starts the background loops.</summary>
+    public static async Task<UaClient> ConnectAsync(UaClientOptions options, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var client = new UaClient(options);
+        try
+        {
+            await client.EstablishAsync(cancellationToken);
+        }
+        catch
+        {
+            await client.DisposeAsync();
+            throw;
+        }
+
+        client._background.Add(client.SuperviseAsync());
+        client._background.Add(client.WatchdogAsync());
+        for (var i = 0; i < Math.Max(1, options.PublishRequestCount); i++)
+            client._background.Add(client.PublishLoopAsync());
+        return client;
+    }
+
+    /// <summary>Queries the endpoints of a server without creating a session (OPC 10000-4 §5.4.4).</summary>
+    public static async Task<EndpointDescription[]> GetEndpointsAsync(string endpointUrl, UaClientChannelOptions? channelOptions = null, CancellationToken cancellationToken = default)
+    {
+        var channel = await UaClientChannel.ConnectAsync(endpointUrl, channelOptions, cancellationToken);
+        try
+        {
+            var response = await channel.SendRequestAsync<GetEndpointsResponse>(
+                new GetEndpointsRequest { EndpointUrl = endpointUrl, ProfileUris = [UaUris.UaTcpTransport] }, null, cancellationToken);
+            return response.Endpoints ?? [];
+        }
+        finally
+        {
+            await channel.CloseAsync(CancellationToken.None);
+        }
+    }
+
+    private async Task EstablishAsync(CancellationToken cancellationToken)
+    {
+        var channel = await UaClientChannel.ConnectAsync(_options.EndpointUrl, _options.Channel, cancellationToken);
+        try
+        {
+            var restored = false;
+            if (!SessionId.IsNull)
+                restored = await TryActivateAsync(channel, cancellationToken);
+            if (!restored)
+            {
+                await CreateSessionAsync(channel, cancellationToken);
+                await ActivateAsync(channel, cancellationToken);
+            }
+
+            await ReadNamespaceArrayAsync(channel, cancellationToken);
+            if (!restored && _subscriptions.Count > 0)
+                await RestoreSubscriptionsAsync(channel, cancellationToken);
+            lock (_gate)
+            {
+                _channel = channel;
+                foreach (var s in _subscriptions)
+                    s.Touch();
+                _ready.TrySetResult(channel);
+            }
+
+            if (ReconnectCount > 0 || _subscriptions.Count > 0)
+                ConnectionChanged?.Invoke(this, restored ? UaConnectionState.SessionRestored : UaConnectionState.SessionRecreated);
+            else
+                ConnectionChanged?.Invoke(this, UaConnectionState.Connected);
+            _subscriptionSignal.Release(Math.Max(1, _options.PublishRequestCount));
+        }
+        catch
+        {
+            await channel.DisposeAsync();
+            throw;
+        }
+    }
+
+    private async Task CreateSessionAsync(UaClientChannel channel, CancellationToken cancellationToken)
+    {
+        var request = new CreateSessionRequest
+        {
+            ClientDescription = new ApplicationDescription
+            {
+                ApplicationUri = _options.ApplicationUri,
+                ProductUri = "urn:edgecollector",
+                ApplicationName = new LocalizedText("en", _options.ApplicationName),
+                ApplicationType = ApplicationType.Client,
+            },
+            EndpointUrl = _options.EndpointUrl,
+            SessionName = _options.SessionName,
+            ClientNonce = RandomNumberGenerator.GetBytes(32),
+            RequestedSessionTimeout = _options.SessionTimeout.TotalMilliseconds,
+            MaxResponseMessageSize = (uint)channel.Limits.MaxMessageSize,
+        };
+        var response = await channel.SendRequestAsync<CreateSessionResponse>(request, null, cancellationToken);
+        SessionId = response.SessionId;
+        _authenticationToken = response.AuthenticationToken;
+        var endpoints = response.ServerEndpoints;
+        if (endpoints is not { Length: > 0 })
+        {
+            endpoints = (await channel.SendRequestAsync<GetEndpointsResponse>(
+                new GetEndpointsRequest { EndpointUrl = _options.EndpointUrl }, null, cancellationToken)).Endpoints ?? [];
+        }
+
+        Endpoint = endpoints.FirstOrDefault(e => e.SecurityMode == channel.Security.Mode
+                && string.Equals(e.SecurityPolicyUri, channel.Security.PolicyUri, StringComparison.Ordinal))
+            ?? throw new UaException(StatusCodes.BadSecurityPolicyRejected, $"The server offers no endpoint with {channel.Security.PolicyUri} / {channel.Security.Mode}");
+    }
+
+    private async Task ActivateAsync(UaClientChannel channel, CancellationToken cancellationToken)
+    {
+        var request = new ActivateSessionRequest
+        {
+            ClientSignature = new SignatureData(),
+            UserTokenSignature = new SignatureData(),
+            LocaleIds = ["en"],
+            UserIdentityToken = new ExtensionObject(CreateIdentityToken()),
+        };
+        request.RequestHeader.AuthenticationToken = _authenticationToken;
+        await channel.SendRequestAsync<ActivateSessionResponse>(request, null, cancellationToken);
+    }
+
+    /// <summary>
+    /// Builds the identity token. A password goes in clear only when the chosen user token policy's
+    /// effective SecurityPolicy is None (OPC 10000-4 §7.41.4: the token is encrypted with the policy's
+    /// algorithm; for None there is none). A policy that asks for encryption is refused here, not sent in clear.
+    /// </summary>
+    private IUaEncodeable CreateIdentityToken()
+    {
+        var policies = Endpoint?.UserIdentityTokens ?? [];
+        if (_options.User is null)
+        {
+            var anonymous = policies.FirstOrDefault(p => p.TokenType == UserTokenType.Anonymous);
+            if (anonymous is null && policies.Length > 0)
+                throw new UaException(StatusCodes.BadIdentityTokenRejected, "The endpoint does not allow anonymous users");
+            return new AnonymousIdentityToken { PolicyId = anonymous?.PolicyId ?? "anonymous" };
+        }
+
+        var policy = policies.FirstOrDefault(p => p.TokenType == UserTokenType.UserName)
+            ?? throw new UaException(StatusCodes.BadIdentityTokenRejected, "The endpoint does not accept user name tokens");
+        var tokenPolicy = string.IsNullOrEmpty(policy.SecurityPolicyUri) ? Endpoint!.SecurityPolicyUri : policy.SecurityPolicyUri;
+        if (!string.Equals(tokenPolicy, UaUris.SecurityPolicyNone, StringComparison.Ordinal))
+        {
+            throw new UaException(StatusCodes.BadSecurityPolicyRejected,
+                $"User token policy '{policy.PolicyId}' requires the password to be encrypted with {tokenPolicy}; this client sends passwords in clear only when the policy is None");
+        }
+
+        return new UserNameIdentityToken
+        {
+            PolicyId = policy.PolicyId,
+            UserName = _options.User.UserName,
+            Password = System.Text.Encoding.UTF8.GetBytes(_options.User.Password),
+        };
+    }
+
+    private async Task<bool> TryActivateAsync(UaClientChannel channel, CancellationToken cancellationToken)
+    {
+        try
+        {
+            // The session outlives the channel: ActivateSession on the new channel re-binds it (OPC 10000-4 §5.6.3).
+            await ActivateAsync(channel, cancellationToken);
+            return true;
+        }
+        catch (UaServiceException)
+        {
+            SessionId = NodeId.Null;
+            _authenticationToken = NodeId.Null;
+            return false;
+        }
+    }
+
+    private async Task ReadNamespaceArrayAsync(UaClientChannel channel, CancellationToken cancellationToken)
+    {
+        var request = new ReadRequest
+        {
+            TimestampsToReturn = TimestampsToReturn.Neither,
+            NodesToRead = [new ReadValueId { NodeId = WellKnownNodes.NamespaceArray, AttributeId = Attributes.Value }],
+        };
+        request.RequestHeader.AuthenticationToken = _authenticationToken;
+        var response = await channel.SendRequestAsync<ReadResponse>(request, null, cancellationToken);
+        if (response.Results is [{ Value.Value: string?[] uris }, ..])
+            Volatile.Write(ref _namespaceArray, uris.Select(u => u ?? "").ToArray());
+    }
+
+    private async Task RestoreSubscriptionsAsync(UaClientChannel channel, CancellationToken cancellationToken)
+    {
+        UaSubscription[] all;
+        lock (_gate)
+            all = _subscriptions.ToArray();
+
+        // First try to move the subscriptions to the new session (OPC 10000-4 §5.13.7); after a server
+        // restart this fails and they are recreated with their monitored items.
+        var transferred = new HashSet<UaSubscription>();
+        try
+        {
+            var request = new TransferSubscriptionsRequest { SubscriptionIds = all.Select(s => s.SubscriptionId).ToArray(), SendInitialValues = true };
+            request.RequestHeader.AuthenticationToken = _authenticationToken;
+            var response = await channel.SendRequestAsync<TransferSubscriptionsResponse>(request, null, cancellationToken);
+            for (var i = 0; i < all.Length && i < (response.Results?.Length ?? 0); i++)
+            {
+                if (response.Results![i].StatusCode.IsGood)
+                    transferred.Add(all[i]);
+            }
+        }
+        catch (UaServiceException)
+        {
+            // BadNothingToDo / BadServiceUnsupported / BadSubscriptionIdInvalid: recreate all.
+        }
+
+        foreach (var s in all)
+        {
+            s.FlagGap(transferred.Contains(s) ? "session recreated, subscription transferred" : "session recreated, subscription recreated");
+            if (transferred.Contains(s))
+                continue;
+            _byServerId.TryRemove(s.SubscriptionId, out _);
+            var items = s.Items.ToArray();
+            s.ResetItems();
+            s.ResetSequence();
+            await CreateOnServerAsync(channel, s, items.Select(i => (i.ClientHandle, i.Request)).ToArray(), cancellationToken);
+        }
+    }
+
+    private async Task SuperviseAsync()
+    {
+        var stop = _disposed.Token;
+        while (!stop.IsCancellationRequested)
+        {
+            var channel = _channel!;
+            await Task.WhenAny(channel.Completion, Task.Delay(Timeout.Infinite, stop));
+            if (stop.IsCancellationRequested || !_options.AutoReconnect)
+                return;
+            lock (_gate)
+            {
+                if (_ready.Task.IsCompleted)
+                    _ready = new TaskCompletionSource<UaClientChannel>(TaskCreationOptions.RunContinuationsAsynchronously);
+                foreach (var s in _subscriptions)
+                    s.FlagGap("connection lost: " + (channel.BreakReason?.Message ?? "closed"));
+            }
+
+            ConnectionChanged?.Invoke(this, UaConnectionState.Reconnecting);
+            while (!stop.IsCancellationRequested)
+            {
+                try
+                {
+                    ReconnectCount++;
+                    await EstablishAsync(stop);
+                    break;
+                }
+                catch (Exception) when (!stop.IsCancellationRequested)
+                {
+                    ReconnectCount--;
+                    await Task.Delay(_options.ReconnectDelay, stop).ContinueWith(static _ => { }, TaskScheduler.Default);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+            }
+        }
+    }
+
+    private async Task WatchdogAsync()
+    {
+        var stop = _disposed.Token;
+        while (!stop.IsCancellationRequested)
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(250), stop).ContinueWith(static _ => { }, TaskScheduler.Default);
+            var channel = _channel;
+            if (channel is not { State: UaChannelState.Open } || !_ready.Task.IsCompletedSuccessfully)
+                continue;
+            UaSubscription[] all;
+            lock (_gate)
+                all = _subscriptions.ToArray();
+            foreach (var s in all)
+            {
+                if (DateTime.UtcNow - s.LastMessageAt > s.WatchdogTimeout)
+                {
+                    // No data and no keep-alive for longer than the keep-alive period allows (OPC 10000-4 §5.13.1.1):
+                    // treat the connection as dead and let the supervisor recover it.
+                    channel.Break(new UaException(StatusCodes.BadTimeout, $"Subscription {s.SubscriptionId} delivered nothing for {s.WatchdogTimeout.TotalSeconds:F1} s"));
+                    break;
+                }
+            }
+        }
+    }
+
+    private async Task PublishLoopAsync()
+    {
+        var stop = _disposed.Token;
+        while (!stop.IsCancellationRequested)
+        {
+            try
+            {
+                if (_subscriptions.Count == 0)
+                {
+                    await _subscriptionSignal.WaitAsync(stop);
+                    continue;
+                }
+
+                var channel = await _ready.Task.WaitAsync(stop);
+                var acks = new List<SubscriptionAcknowledgement>();
+                while (acks.Count < 100 && _acks.TryDequeue(out var ack))
+                    acks.Add(ack);
+                var request = new PublishRequest { SubscriptionAcknowledgements = acks.ToArray() };
+                request.RequestHeader.AuthenticationToken = _authenticationToken;
+                var timeout = _subscriptions.Select(s => s.WatchdogTimeout).DefaultIfEmpty(TimeSpan.FromSeconds(30)).Max() * 2;
+                var response = await channel.SendRequestAsync<PublishResponse>(request, timeout, stop);
+                await HandlePublishAsync(channel, response, stop);
+            }
+            catch (OperationCanceledException) when (stop.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (UaServiceException ex) when (ex.Status == StatusCodes.BadNoSubscription || ex.Status == StatusCodes.BadTooManyPublishRequests)
+            {
+                await Task.Delay(200, stop).ContinueWith(static _ => { }, TaskScheduler.Default);
+            }
+            catch (UaException)
+            {
+                // Channel broken or request timed out: wait for the supervisor (or retry on the same channel).
+                await Task.Delay(100, stop).ContinueWith(static _ => { }, TaskScheduler.Default);
+            }
+        }
+    }
+
+    private async Task HandlePublishAsync(UaClientChannel channel, PublishResponse response, CancellationToken cancellationToken)
+    {
+        if (!_byServerId.TryGetValue(response.SubscriptionId, out var subscription))
+            return;
+        var message = response.NotificationMessage;
+        var keepAlive = message.NotificationData is null or { Length: 0 };
+        var missing = subscription.Process(message, keepAlive);
+        if (!keepAlive)
+            _acks.Enqueue(new SubscriptionAcknowledgement { SubscriptionId = response.SubscriptionId, SequenceNumber = message.SequenceNumber });
+        if (missing.Count == 0)
+            return;
+        var lost = false;
+        foreach (var sequence in missing)
+        {
+            try
+            {
+                // Ask for what we missed (OPC 10000-4 §5.13.6); delivered late but not lost.
+                var request = new RepublishRequest { SubscriptionId = response.SubscriptionId, RetransmitSequenceNumber = sequence };
+                request.RequestHeader.AuthenticationToken = _authenticationToken;
+                var republished = await channel.SendRequestAsync<RepublishResponse>(request, null, cancellationToken);
+                subscription.Deliver(republished.NotificationMessage);
+                _acks.Enqueue(new SubscriptionAcknowledgement { SubscriptionId = response.SubscriptionId, SequenceNumber = sequence });
+            }
+            catch (UaServiceException)
+            {
+                lost = true;
+            }
+        }
+
+        if (lost)
+            subscription.FlagGap("notifications lost (Republish failed)");
+    }
+
+    private async Task<UaClientChannel> ReadyChannelAsync(CancellationToken cancellationToken)
+    {
+        ObjectDisposedException.ThrowIf(_disposed.IsCancellationRequested, this);
+        Task<UaClientChannel> ready;
+        lock (_gate)
+            ready = _ready.Task;
+        return await ready.WaitAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// Sends any service request on the current session (the authentication token is filled in) and returns
+    /// its response; waits for a reconnect in progress.
+    /// </summary>
+    public async Task<TResponse> CallAsync<TResponse>(UaRequest request, TimeSpan? timeout = null, CancellationToken cancellationToken = default)
+        where TResponse : UaResponse
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var channel = await ReadyChannelAsync(cancellationToken);
+        request.RequestHeader.AuthenticationToken = _authenticationToken;
+        return await channel.SendRequestAsync<TResponse>(request, timeout, cancellationToken);
+    }
+
+    /// <summary>
+    /// Parses a NodeId in text form and resolves <c>nsu=</c> through the server's NamespaceArray
+    /// (re-read once if the URI is not known yet). <c>ns=3;s="DB_F1"."GasTotal"</c> keeps its quotes.
+    /// </summary>
+    public async Task<NodeId> ResolveNodeIdAsync(string text, CancellationToken cancellationToken = default)
+    {
+        var expanded = ExpandedNodeId.Parse(text);
+        if (expanded.NamespaceUri is null)
+            return expanded.NodeId;
+        if (!NamespaceArray.Contains(expanded.NamespaceUri))
+            await ReadNamespaceArrayAsync(await ReadyChannelAsync(cancellationToken), cancellationToken);
+        return expanded.Resolve(NamespaceArray);
+    }
+
+    /// <summary>Reads attributes (OPC 10000-4 §5.11.2); one DataValue per node, in order.</summary>
+    public async Task<DataValue[]> ReadAsync(IReadOnlyList<ReadValueId> nodes, TimestampsToReturn timestamps = TimestampsToReturn.Both, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(nodes);
+        var response = await CallAsync<ReadResponse>(new ReadRequest { TimestampsToReturn = timestamps, NodesToRead = nodes.ToArray() }, null, cancellationToken);
+        var results = response.Results ?? [];
+        if (results.Length != nodes.Count)
+            throw new UaException(StatusCodes.BadUnknownResponse, $"Read returned {results.Length} results for {nodes.Count} nodes");
+        return results;
+    }
+
+    /// <summary>Reads the Value attribute of nodes.</summary>
+    public Task<DataValue[]> ReadValuesAsync(IEnumerable<NodeId> nodes, CancellationToken cancellationToken = default) =>
+        ReadAsync(nodes.Select(n => new ReadValueId { NodeId = n, AttributeId = Attributes.Value }).ToArray(), TimestampsToReturn.Both, cancellationToken);
+
+    /// <summary>Reads the Value attribute of one node.</summary>
+    public async Task<DataValue> ReadValueAsync(NodeId node, CancellationToken cancellationToken = default) =>
+        (await ReadValuesAsync([node], cancellationToken))[0];
+
+    /// <summary>Writes attributes (OPC 10000-4 §5.11.4); one status per node.</summary>
+    public async Task<StatusCode[]> WriteAsync(IReadOnlyList<WriteValue> values, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(values);
+        var response = await CallAsync<WriteResponse>(new WriteRequest { NodesToWrite = values.ToArray() }, null, cancellationToken);
+        return response.Results ?? [];
+    }
+
+    /// <summary>Writes the Value attribute of one node (value only, no timestamps).</summary>
+    public async Task<StatusCode> WriteValueAsync(NodeId node, Variant value, CancellationToken cancellationToken = default) =>
+        (await WriteAsync([new WriteValue { NodeId = node, AttributeId = Attributes.Value, Value = new DataValue(value) }], cancellationToken))[0];
+
+    /// <summary>
+    /// Browses the references of a node (OPC 10000-4 §5.9.2), following continuation points with BrowseNext.
+    /// By default: forward hierarchical references including subtypes, all result fields.
+    /// </summary>
+    public async Task<IReadOnlyList<ReferenceDescription>> BrowseAsync(NodeId node, BrowseDirection direction = BrowseDirection.Forward,
+        NodeId? referenceTypeId = null, uint maxReferencesPerNode = 0, CancellationToken cancellationToken = default)
+    {
+        var request = new BrowseRequest
+        {
+            RequestedMaxReferencesPerNode = maxReferencesPerNode,
+            NodesToBrowse =
+            [
+                new BrowseDescription
+                {
+                    NodeId = node,
+                    BrowseDirection = direction,
+                    ReferenceTypeId = referenceTypeId ?? WellKnownNodes.HierarchicalReferences,
+                    IncludeSubtypes = true,
+                    ResultMask = 63,
+                },
+            ],
+        };
+        var response = await CallAsync<BrowseResponse>(request, null, cancellationToken);
+        var result = response.Results is [var first, ..] ? first : throw new UaException(StatusCodes.BadUnknownResponse, "Browse returned no result");
+        var references = new List<ReferenceDescription>();
+        while (true)
+        {
+            if (result.StatusCode.IsBad)
+                throw new UaServiceException(result.StatusCode, $"Browse of {node} failed");
+            references.AddRange(result.References ?? []);
+            if (result.ContinuationPoint is not { Length: > 0 } continuation)
+                return references;
+            var next = await CallAsync<BrowseNextResponse>(new BrowseNextRequest { ContinuationPoints = [continuation] }, null, cancellationToken);
+            result = next.Results is [var r, ..] ? r : throw new UaException(StatusCodes.BadUnknownResponse, "BrowseNext returned no result");
+        }
+    }
+
+    /// <summary>Translates browse paths to node ids (OPC 10000-4 §5.9.4).</summary>
+    public async Task<BrowsePathResult[]> TranslateBrowsePathsAsync(IReadOnlyList<BrowsePath> paths, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(paths);
+        var response = await CallAsync<TranslateBrowsePathsToNodeIdsResponse>(new TranslateBrowsePathsToNodeIdsRequest { BrowsePaths = paths.ToArray() }, null, cancellationToken);
+        return response.Results ?? [];
+    }
+
+    /// <summary>
+    /// Creates a subscription with monitored items on the Value attribute; <paramref name="callback"/> receives
+    /// each data change (node, value with source timestamp and StatusCode, gap flag). Items that the server
+    /// refused are listed in <see cref="UaSubscription.Items"/> with their Bad status.
+    /// </summary>
+    public async Task<UaSubscription> SubscribeAsync(UaSubscriptionOptions options, IReadOnlyList<UaMonitoredItemRequest> items,
+        Action<UaDataChange> callback, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(items);
+        ArgumentNullException.ThrowIfNull(callback);
+        var subscription = new UaSubscription(options, callback);
+        var channel = await ReadyChannelAsync(cancellationToken);
+        var handles = items.Select(i => ((uint)Interlocked.Increment(ref _nextClientHandle), i)).ToArray();
+        await CreateOnServerAsync(channel, subscription, handles, cancellationToken);
+        lock (_gate)
+            _subscriptions.Add(subscription);
+        _subscriptionSignal.Release(Math.Max(1, _options.PublishRequestCount));
+        return subscription;
+    }
+
+    /// <summary>Adds monitored items to an existing subscription.</summary>
+    public async Task AddItemsAsync(UaSubscription subscription, IReadOnlyList<UaMonitoredItemRequest> items, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(subscription);
+        ArgumentNullException.ThrowIfNull(items);
+        var channel = await ReadyChannelAsync(cancellationToken);
+        var handles = items.Select(i => ((uint)Interlocked.Increment(ref _nextClientHandle), i)).ToArray();
+        await CreateItemsAsync(channel, subscription, handles, cancellationToken);
+    }
+
+    private async Task CreateOnServerAsync(UaClientChannel channel, UaSubscription subscription, (uint Handle, UaMonitoredItemRequest Request)[] items, CancellationToken cancellationToken)
+    {
+        var options = subscription.Options;
+        var request = new CreateSubscriptionRequest
+        {
+            RequestedPublishingInterval = options.PublishingInterval.TotalMilliseconds,
+            RequestedLifetimeCount = Math.Max(options.LifetimeCount, options.MaxKeepAliveCount * 3),
+            RequestedMaxKeepAliveCount = options.MaxKeepAliveCount,
+            MaxNotificationsPerPublish = options.MaxNotificationsPerPublish,
+            PublishingEnabled = true,
+            Priority = options.Priority,
+        };
+        request.RequestHeader.AuthenticationToken = _authenticationToken;
+        var response = await channel.SendRequestAsync<CreateSubscriptionResponse>(request, null, cancellationToken);
+        subscription.SubscriptionId = response.SubscriptionId;
+        subscription.RevisedPublishingInterval = TimeSpan.FromMilliseconds(response.RevisedPublishingInterval);
+        subscription.RevisedMaxKeepAliveCount = response.RevisedMaxKeepAliveCount;
+        subscription.RevisedLifetimeCount = response.RevisedLifetimeCount;
+        subscription.Touch();
+        _byServerId[subscription.SubscriptionId] = subscription;
+        await CreateItemsAsync(channel, subscription, items, cancellationToken);
+    }
+
+    private async Task CreateItemsAsync(UaClientChannel channel, UaSubscription subscription, (uint Handle, UaMonitoredItemRequest Request)[] items, CancellationToken cancellationToken)
+    {
+        if (items.Length == 0)
+            return;
+        var request = new CreateMonitoredItemsRequest
+        {
+            SubscriptionId = subscription.SubscriptionId,
+            TimestampsToReturn = TimestampsToReturn.Both,
+            ItemsToCreate = items.Select(i => new MonitoredItemCreateRequest
+            {
+                ItemToMonitor = new ReadValueId { NodeId = i.Request.NodeId, AttributeId = Attributes.Value },
+                MonitoringMode = MonitoringMode.Reporting,
+                RequestedParameters = new MonitoringParameters
+                {
+                    ClientHandle = i.Handle,
+                    SamplingInterval = i.Request.SamplingInterval?.TotalMilliseconds ?? -1,
+                    QueueSize = i.Request.QueueSize,
+                    DiscardOldest = true,
+                    Filter = i.Request.Deadband == DeadbandType.None && i.Request.Trigger == DataChangeTrigger.StatusValue
+                        ? null
+                        : new ExtensionObject(new DataChangeFilter { Trigger = i.Request.Trigger, DeadbandType = (uint)i.Request.Deadband, DeadbandValue = i.Request.DeadbandValue }),
+                },
+            }).ToArray(),
+        };
+        request.RequestHeader.AuthenticationToken = _authenticationToken;
+        var response = await channel.SendRequestAsync<CreateMonitoredItemsResponse>(request, null, cancellationToken);
+        var results = response.Results ?? [];
+        for (var i = 0; i < items.Length; i++)
+        {
+            var result = i < results.Length ? results[i] : new MonitoredItemCreateResult { StatusCode = StatusCodes.BadUnknownResponse };
+            subscription.AddItem(new UaMonitoredItem(items[i].Request, items[i].Handle, result.MonitoredItemId, result.StatusCode));
+        }
+    }
+
+    /// <summary>Changes the publishing parameters of a subscription (OPC 10000-4 §5.13.3).</summary>
+    public async Task ModifySubscriptionAsync(UaSubscription subscription, TimeSpan publishingInterval, uint maxKeepAliveCount, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(subscription);
+        var response = await CallAsync<ModifySubscriptionResponse>(new ModifySubscriptionRequest
+        {
+            SubscriptionId = subscription.SubscriptionId,
+            RequestedPublishingInterval = publishingInterval.TotalMilliseconds,
+            RequestedMaxKeepAliveCount = maxKeepAliveCount,
+            RequestedLifetimeCount = Math.Max(subscription.Options.LifetimeCount, maxKeepAliveCount * 3),
+        }, null, cancellationToken);
+        subscription.RevisedPublishingInterval = TimeSpan.FromMilliseconds(response.RevisedPublishingInterval);
+        subscription.RevisedMaxKeepAliveCount = response.RevisedMaxKeepAliveCount;
+        subscription.RevisedLifetimeCount = response.RevisedLifetimeCount;
+        subscription.Touch();
+    }
+
+    /// <summary>Deletes a subscription on the server (OPC 10000-4 §5.13.8) and stops delivering its values.</summary>
+    public async Task DeleteSubscriptionAsync(UaSubscription subscription, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(subscription);
+        lock (_gate)
+            _subscriptions.Remove(subscription);
+        _byServerId.TryRemove(subscription.SubscriptionId, out _);
+        await CallAsync<DeleteSubscriptionsResponse>(new DeleteSubscriptionsRequest { SubscriptionIds = [subscription.SubscriptionId] }, null, cancellationToken);
+    }
+
+    /// <summary>Closes the session (deleting its subscriptions) and the secure channel.</summary>
+    public async Task CloseAsync(CancellationToken cancellationToken = default)
+    {
+        if (_disposed.IsCancellationRequested)
+            return;
+        await _disposed.CancelAsync();
+        var channel = _channel;
+        if (channel is { State: UaChannelState.Open })
+        {
+            try
+            {
+                var request = new CloseSessionRequest { DeleteSubscriptions = true };
+                request.RequestHeader.AuthenticationToken = _authenticationToken;
+                await channel.SendRequestAsync<CloseSessionResponse>(request, TimeSpan.FromSeconds(2), cancellationToken);
+            }
+            catch (UaException)
+            {
+                // Closing anyway.
+            }
+
+            await channel.CloseAsync(cancellationToken);
+        }
+
+        await StopBackgroundAsync();
+        ConnectionChanged?.Invoke(this, UaConnectionState.Closed);
+    }
+
+    private async Task StopBackgroundAsync()
+    {
+        lock (_gate)
+            _ready.TrySetException(new ObjectDisposedException(nameof(UaClient)));
+        if (_channel is { } channel)
+            await channel.DisposeAsync();
+        await Task.WhenAll(_background).WaitAsync(TimeSpan.FromSeconds(5)).ContinueWith(static _ => { }, TaskScheduler.Default);
+    }
+
+    /// <inheritdoc />
+    public async ValueTask DisposeAsync()
+    {
+        if (!_disposed.IsCancellationRequested)
+        {
+            await _disposed.CancelAsync();
+            await StopBackgroundAsync();
+        }
+
+        _ = _ready.Task.Exception;
+    }
+}

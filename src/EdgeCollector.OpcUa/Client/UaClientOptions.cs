@@ -1,0 +1,69 @@
+using EdgeCollector.OpcUa.Channel;
+using EdgeCollector.OpcUa.Encoding;
+
+namespace EdgeCollector.OpcUa.Client;
+
+/// <summary>Options of <see cref="UaClient"/>.</summary>
+public sealed record UaClientOptions
+{
+    /// <summary>The server endpoint, e.g. <c>opc.tcp://127.0.0.1:4840</c>.</summary>
+    public required string EndpointUrl { get; init; }
+
+    /// <summary>Secure channel options (security policy, limits, timeouts).</summary>
+    public UaClientChannelOptions Channel { get; init; } = new();
+
+    /// <summary>The client's application URI.</summary>
+    public string ApplicationUri { get; init; } = "urn:edgecollector:opcua-client";
+
+    /// <summary>The client's application name.</summary>
+    public string ApplicationName { get; init; } = "EdgeCollector";
+
+    /// <summary>The session name shown by the server.</summary>
+    public string SessionName { get; init; } = "EdgeCollector session";
+
+    /// <summary>Requested session timeout.</summary>
+    public TimeSpan SessionTimeout { get; init; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>User name and password; null for anonymous.</summary>
+    public UaUserIdentity? User { get; init; }
+
+    /// <summary>Reconnect automatically when the connection breaks (sessions and subscriptions are restored).</summary>
+    public bool AutoReconnect { get; init; } = true;
+
+    /// <summary>Delay between reconnect attempts.</summary>
+    public TimeSpan ReconnectDelay { get; init; } = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>Publish requests kept outstanding while subscriptions exist.</summary>
+    public int PublishRequestCount { get; init; } = 2;
+
+    /// <summary>Decoding limits applied to responses (also used by the channel).</summary>
+    public UaDecodingLimits Decoding => Channel.Limits.Decoding;
+}
+
+/// <summary>User name / password identity (OPC 10000-4 §7.41.4).</summary>
+/// <param name="UserName">The user name.</param>
+/// <param name="Password">The password (never logged).</param>
+public sealed record UaUserIdentity(string UserName, string Password)
+{
+    /// <inheritdoc />
+    public override string ToString() => $"UaUserIdentity {{ UserName = {UserName} }}";
+}
+
+/// <summary>Connection states reported by <see cref="UaClient.ConnectionChanged"/>.</summary>
+public enum UaConnectionState
+{
+    /// <summary>Session active.</summary>
+    Connected,
+
+    /// <summary>Connection lost; reconnecting.</summary>
+    Reconnecting,
+
+    /// <summary>Reconnected and the previous session was re-activated on a new channel.</summary>
+    SessionRestored,
+
+    /// <summary>Reconnected with a new session (server restarted or session expired); subscriptions were transferred or recreated.</summary>
+    SessionRecreated,
+
+    /// <summary>Closed by the caller.</summary>
+    Closed,
+}
