@@ -1,0 +1,290 @@
+using EdgeCollector.Mqtt.Client;
+using Microsoft.Data.Sqlite;
+
+namespace EdgeCollector.Mqtt.Outbox;
+
+/// <summary>
+/// Class of an outbox message. When the outbox is full, the lowest class goes first: raw data before
+/// aggregates, aggregates before status. Values are stored in the database.
+/// </summary>
+public enum OutboxPriority
+{
+    /// <summary>Raw or diagnostic data: dropped first.</summary>
+    Raw = 0,
+    /// <summary>KPI aggregates and tickets (contracts.md §2): never dropped while raw data is stored.</summary>
+    Aggregate = 1,
+    /// <summary>Status messages: dropped last.</summary>
+    Status = 2,
+}
+
+/// <summary>One stored message: exactly the bytes that are (re-)sent.</summary>
+public sealed record OutboxMessage(long Seq, string Topic, byte[] Payload, bool Retain, OutboxPriority Priority);
+
+/// <summary>Settings of <see cref="MqttOutbox"/>.</summary>
+public sealed class MqttOutboxOptions
+{
+    /// <summary>Directory that holds <c>outbox.db</c> (created when missing).</summary>
+    public required string Directory { get; init; }
+
+    /// <summary>Most messages stored at once.</summary>
+    public int MaxMessages { get; init; } = 1_000_000;
+
+    /// <summary>Most payload bytes stored at once.</summary>
+    public long MaxBytes { get; init; } = 512L * 1024 * 1024;
+
+    public MqttLogCallback? Log { get; init; }
+}
+
+/// <summary>
+/// Durable MQTT outbox in SQLite (WAL, synchronous=FULL). A message is committed whole — topic, payload,
+/// retain, priority and its <c>seq</c> — before it is first sent and deleted only after its PUBACK, so a
+/// re-send after a reconnect or a crash is byte-identical. <c>seq</c> comes from a persisted counter and
+/// never repeats across restarts.
+/// <para>
+/// When full (<see cref="MqttOutboxOptions.MaxMessages"/> or <see cref="MqttOutboxOptions.MaxBytes"/>), the
+/// oldest message of the lowest priority class present is dropped to make room; if every stored message
+/// ranks above the new one, the new one is dropped instead. So aggregates are never dropped while raw data
+/// is stored. Each drop is counted (<see cref="DroppedCount"/>) and logged as a warning.
+/// </para>
+/// </summary>
+public sealed class MqttOutbox : IAsyncDisposable
+{
+    private readonly SqliteConnection _db;
+    private readonly SemaphoreSlim _lock = new(1, 1);
+    private readonly MqttOutboxOptions _options;
+    private long _count;
+    private long _bytes;
+    private long _dropped;
+
+    private MqttOutbox(SqliteConnection db, MqttOutboxOptions options)
+    {
+        _db = db;
+        _options = options;
+    }
+
+    /// <summary>Path of the database file.</summary>
+    public string DatabasePath { get; private init; } = "";
+
+    /// <summary>Messages stored now.</summary>
+    public long Count => Interlocked.Read(ref _count);
+
+    /// <summary>Payload bytes stored now.</summary>
+    public long Bytes => Interlocked.Read(ref _bytes);
+
+    /// <summary>Messages dropped because the outbox was full, since it was opened.</summary>
+    public long DroppedCount => Interlocked.Read(ref _dropped);
+
+    /// <summary>Opens (or creates) the outbox in <see cref="MqttOutboxOptions.Directory"/>.</summary>
+    public static async Task<MqttOutbox> OpenAsync(MqttOutboxOptions options, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        System.IO.Directory.CreateDirectory(options.Directory);
+        string path = Path.Combine(options.Directory, "outbox.db");
+        var db = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Pooling = false }.ToString());
+        await db.OpenAsync(cancellationToken);
+        var outbox = new MqttOutbox(db, options) { DatabasePath = path };
+        await outbox.ExecAsync("""
+            PRAGMA journal_mode=WAL;
+            PRAGMA synchronous=FULL;
+            CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+            INSERT OR IGNORE INTO meta (key, value) VALUES ('next_seq', 1);
+            CREATE TABLE IF NOT EXISTS message (
+                seq INTEGER PRIMARY KEY,
+                topic TEXT NOT NULL,
+                payload BLOB NOT NULL,
+                retain INTEGER NOT NULL,
+                priority INTEGER NOT NULL,
+                enqueued_at INTEGER NOT NULL);
+            CREATE INDEX IF NOT EXISTS message_priority ON message (priority, seq);
+            """, cancellationToken);
+        await using var cmd = db.CreateCommand();
+        cmd.CommandText = "SELECT COUNT(*), COALESCE(SUM(length(payload)), 0) FROM message";
+        await using var r = await cmd.ExecuteReaderAsync(cancellationToken);
+        await r.ReadAsync(cancellationToken);
+        outbox._count = r.GetInt64(0);
+        outbox._bytes = r.GetInt64(1);
+        return outbox;
+    }
+
+    /// <summary>Stores a message; returns its seq once committed (or -1 when it was itself dropped because the outbox is full).</summary>
+    public Task<long> EnqueueAsync(string topic, ReadOnlyMemory<byte> payload, bool retain, OutboxPriority priority, CancellationToken cancellationToken = default)
+    {
+        byte[] bytes = payload.ToArray();
+        return EnqueueAsync(topic, _ => bytes, retain, priority, cancellationToken);
+    }
+
+    /// <summary>
+    /// Stores a message whose payload embeds its own seq (contracts.md §2 "seq"): <paramref name="buildPayload"/>
+    /// is called with the seq assigned inside the same transaction. Returns the seq, or -1 when dropped.
+    /// </summary>
+    public async Task<long> EnqueueAsync(string topic, Func<long, byte[]> buildPayload, bool retain, OutboxPriority priority, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(topic);
+        ArgumentNullException.ThrowIfNull(buildPayload);
+        await _lock.WaitAsync(cancellationToken);
+        try
+        {
+            await using var tx = (SqliteTransaction)await _db.BeginTransactionAsync(cancellationToken);
+            long seq = await ScalarAsync("SELECT value FROM meta WHERE key = 'next_seq'", tx, cancellationToken);
+            byte[] payload = buildPayload(seq);
+            if (!await MakeRoomAsync(payload.Length, priority, topic, tx, cancellationToken))
+            {
+                await tx.RollbackAsync(cancellationToken);
+                return -1;
+            }
+            await using (var cmd = _db.CreateCommand())
+            {
+                cmd.Transaction = tx;
+                cmd.CommandText = """
+                    INSERT INTO message (seq, topic, payload, retain, priority, enqueued_at) VALUES ($seq, $topic, $payload, $retain, $priority, $at);
+                    UPDATE meta SET value = $seq + 1 WHERE key = 'next_seq';
+                    """;
+                cmd.Parameters.AddWithValue("$seq", seq);
+                cmd.Parameters.AddWithValue("$topic", topic);
+                cmd.Parameters.AddWithValue("$payload", payload);
+                cmd.Parameters.AddWithValue("$retain", retain ? 1 : 0);
+                cmd.Parameters.AddWithValue("$priority", (int)priority);
+                cmd.Parameters.AddWithValue("$at", DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
+                await cmd.ExecuteNonQueryAsync(cancellationToken);
+            }
+            await tx.CommitAsync(cancellationToken);
+            Interlocked.Increment(ref _count);
+            Interlocked.Add(ref _bytes, payload.Length);
+            return seq;
+        }
+        finally
+        {
+            _lock.Release();
+        }
+    }
+
+    private async Task<bool> MakeRoomAsync(int size, OutboxPriority priority, string topic, SqliteTransaction tx, CancellationToken ct)
+    {
+        if (size > _options.MaxBytes)
+        {
+            Drop($"message of {size} bytes for '{topic}' is larger than the whole outbox ({_options.MaxBytes} bytes)");
+            return false;
+        }
+        while (_count + 1 > _options.MaxMessages || _bytes + size > _options.MaxBytes)
+        {
+            long victimSeq;
+            int victimPriority;
+            long victimSize;
+            string victimTopic;
+            await using (var cmd = _db.CreateCommand())
+            {
+                cmd.Transaction = tx;
+                cmd.CommandText = "SELECT seq, priority, length(payload), topic FROM message ORDER BY priority, seq LIMIT 1";
+                await using var r = await cmd.ExecuteReaderAsync(ct);
+                if (!await r.ReadAsync(ct)) return true;
+                (victimSeq, victimPriority, victimSize, victimTopic) = (r.GetInt64(0), r.GetInt32(1), r.GetInt64(2), r.GetString(3));
+            }
+            if (victimPriority > (int)priority)
+            {
+                Drop($"new {priority} message for '{topic}' dropped: outbox full of higher-priority messages");
+                return false;
+            }
+            await using (var del = _db.CreateCommand())
+            {
+                del.Transaction = tx;
+                del.CommandText = "DELETE FROM message WHERE seq = $seq";
+                del.Parameters.AddWithValue("$seq", victimSeq);
+                await del.ExecuteNonQueryAsync(ct);
+            }
+            _count--;
+            _bytes -= victimSize;
+            Drop($"outbox full: dropped {(OutboxPriority)victimPriority} message seq {victimSeq} for '{victimTopic}' to store a {priority} message");
+        }
+        return true;
+    }
+
+    private void Drop(string message)
+    {
+        long n = Interlocked.Increment(ref _dropped);
+        _options.Log?.Invoke(MqttLogLevel.Warning, $"{message} (dropped so far: {n})", null);
+    }
+
+    /// <summary>The oldest stored messages with seq greater than <paramref name="afterSeq"/>, oldest first.</summary>
+    public async Task<IReadOnlyList<OutboxMessage>> ReadAfterAsync(long afterSeq, int limit, CancellationToken cancellationToken = default)
+    {
+        await _lock.WaitAsync(cancellationToken);
+        try
+        {
+            await using var cmd = _db.CreateCommand();
+            cmd.CommandText = "SELECT seq, topic, payload, retain, priority FROM message WHERE seq > $after ORDER BY seq LIMIT $limit";
+            cmd.Parameters.AddWithValue("$after", afterSeq);
+            cmd.Parameters.AddWithValue("$limit", limit);
+            await using var r = await cmd.ExecuteReaderAsync(cancellationToken);
+            var list = new List<OutboxMessage>();
+            while (await r.ReadAsync(cancellationToken))
+                list.Add(new OutboxMessage(r.GetInt64(0), r.GetString(1), (byte[])r.GetValue(2), r.GetInt64(3) != 0, (OutboxPriority)r.GetInt32(4)));
+            return list;
+        }
+        finally
+        {
+            _lock.Release();
+        }
+    }
+
+    /// <summary>Deletes acknowledged messages in one transaction.</summary>
+    public async Task DeleteAsync(IReadOnlyCollection<long> seqs, CancellationToken cancellationToken = default)
+    {
+        if (seqs.Count == 0) return;
+        await _lock.WaitAsync(cancellationToken);
+        try
+        {
+            await using var tx = (SqliteTransaction)await _db.BeginTransactionAsync(cancellationToken);
+            await using var cmd = _db.CreateCommand();
+            cmd.Transaction = tx;
+            cmd.CommandText = "DELETE FROM message WHERE seq = $seq RETURNING length(payload)";
+            var p = cmd.Parameters.Add("$seq", SqliteType.Integer);
+            long removed = 0, removedBytes = 0;
+            foreach (long seq in seqs)
+            {
+                p.Value = seq;
+                var size = await cmd.ExecuteScalarAsync(cancellationToken);
+                if (size is long n)
+                {
+                    removed++;
+                    removedBytes += n;
+                }
+            }
+            await tx.CommitAsync(cancellationToken);
+            Interlocked.Add(ref _count, -removed);
+            Interlocked.Add(ref _bytes, -removedBytes);
+        }
+        finally
+        {
+            _lock.Release();
+        }
+    }
+
+    private async Task ExecAsync(string sql, CancellationToken ct)
+    {
+        await using var cmd = _db.CreateCommand();
+        cmd.CommandText = sql;
+        await cmd.ExecuteNonQueryAsync(ct);
+    }
+
+    private async Task<long> ScalarAsync(string sql, SqliteTransaction tx, CancellationToken ct)
+    {
+        await using var cmd = _db.CreateCommand();
+        cmd.Transaction = tx;
+        cmd.CommandText = sql;
+        return (long)(await cmd.ExecuteScalarAsync(ct))!;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _lock.WaitAsync();
+        try
+        {
+            await _db.CloseAsync();
+            await _db.DisposeAsync();
+        }
+        finally
+        {
+            _lock.Release();
+        }
+    }
+}
