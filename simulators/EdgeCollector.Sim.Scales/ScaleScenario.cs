@@ -48,10 +48,14 @@ public sealed record ScaleScenarioOptions
     public TimeSpan FallTime { get; init; } = TimeSpan.FromSeconds(0.3);
 
     /// <summary>
-    /// Swing while settling, on top of up to 1 kg of noise, alternating above and below the target.
-    /// Larger than the stable band so no settling reading can start a stable run.
+    /// Swing while settling, on top of up to <see cref="SettleNoiseKg"/> of noise, alternating above and
+    /// below the target. With the default 5 kg it is wider than any sensible stable band, so no settling
+    /// reading can start a stable run; a swing inside the band leaves only the motion flag to stop a ticket.
     /// </summary>
     public decimal SettleSwingKg { get; init; } = 5m;
+
+    /// <summary>Largest random noise added to the swing while settling (in 0.1 kg steps).</summary>
+    public decimal SettleNoiseKg { get; init; } = 1m;
 
     /// <summary>Seed of the settling noise.</summary>
     public int Seed { get; init; } = 1;
@@ -84,7 +88,7 @@ public static class ScaleScenario
             int settle = Frames(options.SettleTime);
             for (int i = 0; i < settle; i++)
             {
-                decimal noise = random.Next(0, 11) / 10m;
+                decimal noise = random.Next(0, (int)(options.SettleNoiseKg * 10) + 1) / 10m;
                 decimal swing = (options.SettleSwingKg + noise) * (i % 2 == 0 ? 1 : -1);
                 samples.Add(new(target + swing, true, ScalePhase.Settling, load));
             }

@@ -28,6 +28,7 @@ public sealed class ScaleLink
     private readonly Lock _stateLock = new();
     private ScaleLinkState _state = ScaleLinkState.Disconnected;
     private long _lastFrameTicks;
+    private bool _garbageRunOpen; // a skip reached the end of the buffer: what follows in the next read is the same damaged run
     private long _frames, _readings, _withoutWeight, _rejected, _garbage, _skipped, _connects, _dropped;
 
     /// <summary>Creates the link; nothing happens until <see cref="RunAsync"/>.</summary>
@@ -138,6 +139,7 @@ public sealed class ScaleLink
     private async Task<bool> ReadFramesAsync(Stream stream, CancellationToken cancellationToken)
     {
         var pipe = PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: 4096, leaveOpen: true));
+        _garbageRunOpen = false;
         bool any = false;
         try
         {
@@ -187,13 +189,23 @@ public sealed class ScaleLink
                         throw new InvalidOperationException($"{_codec.Name} asked to skip {error.BytesToSkip} of {reader.Remaining} bytes.");
                     }
 
-                    Interlocked.Increment(ref error.IsGarbage ? ref _garbage : ref _rejected);
+                    if (!error.IsGarbage)
+                    {
+                        Interlocked.Increment(ref _rejected);
+                    }
+                    else if (!_garbageRunOpen)
+                    {
+                        Interlocked.Increment(ref _garbage);
+                    }
+
+                    _garbageRunOpen = error.BytesToSkip == reader.Remaining;
                     Interlocked.Add(ref _skipped, error.BytesToSkip);
                     reader.Advance(error.BytesToSkip);
                     continue;
                 }
 
                 any = true;
+                _garbageRunOpen = false;
                 OnFrame(frame);
             }
         }

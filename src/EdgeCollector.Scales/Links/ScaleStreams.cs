@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Net.Sockets;
+using EdgeCollector.Serial;
 
 namespace EdgeCollector.Scales;
 
@@ -38,6 +39,22 @@ public static class ScaleStreams
                 socket.Dispose();
                 throw;
             }
+        };
+    }
+
+    /// <summary>
+    /// Opens a serial port (contracts.md §1 <c>"Port"</c>, <c>"Baud"</c>, <c>"Parity"</c>) in raw mode.
+    /// Weight indicators are 8N1 or 7E1; pass the indicator's setting.
+    /// </summary>
+    public static Func<CancellationToken, ValueTask<Stream>> Serial(SerialPortSettings settings)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        settings.Validate();
+        return cancellationToken =>
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            Stream stream = LinuxSerialPort.Open(settings);
+            return ValueTask.FromResult(stream);
         };
     }
 

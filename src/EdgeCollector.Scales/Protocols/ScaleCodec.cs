@@ -79,8 +79,25 @@ public abstract class ScaleCodec
         return ScaleDecodeStatus.Rejected;
     }
 
-    /// <summary>Result for a frame that began but failed a check: skip its first byte and re-synchronise.</summary>
-    protected static ScaleDecodeStatus Reject(string reason, out ScaleFrame frame, out ScaleFrameError error, long skip = 1)
+    /// <summary>
+    /// Result for a frame that began at <paramref name="frameStart"/> but failed a check: skip it up to
+    /// the next start byte after its own, so one bad frame is one rejection and a good frame that
+    /// begins inside the damaged bytes (a truncated frame followed by the next) is not lost.
+    /// </summary>
+    protected static ScaleDecodeStatus Reject(in SequenceReader<byte> reader, ReadOnlySpan<byte> startBytes, string reason, out ScaleFrame frame, out ScaleFrameError error, long frameStart = 0)
+    {
+        var probe = reader;
+        probe.Advance(frameStart + 1);
+        long skip = probe.TryAdvanceToAny(startBytes, advancePastDelimiter: false)
+            ? probe.Consumed - reader.Consumed
+            : reader.Remaining;
+        frame = default;
+        error = new ScaleFrameError(reason, skip, IsGarbage: false);
+        return ScaleDecodeStatus.Rejected;
+    }
+
+    /// <summary>Result for a frame that failed a check, skipping exactly <paramref name="skip"/> bytes (e.g. a whole line).</summary>
+    protected static ScaleDecodeStatus Reject(string reason, long skip, out ScaleFrame frame, out ScaleFrameError error)
     {
         frame = default;
         error = new ScaleFrameError(reason, skip, IsGarbage: false);

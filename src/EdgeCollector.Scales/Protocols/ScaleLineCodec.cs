@@ -41,7 +41,7 @@ public abstract class ScaleLineCodec : ScaleCodec
             // A line that has not ended within the longest frame will never be valid; skip its first byte.
             return n < MaxFrameLength
                 ? NeedMore(out frame, out error)
-                : Reject($"no line end within {MaxFrameLength} bytes", out frame, out error);
+                : Reject(reader, StartBytes, $"no line end within {MaxFrameLength} bytes", out frame, out error);
         }
 
         var line = buffer[..lf];
@@ -53,7 +53,7 @@ public abstract class ScaleLineCodec : ScaleCodec
         string? reason = ParseLine(line, out frame);
         if (reason is not null)
         {
-            return Reject(reason, out frame, out error, skip: lf + 1);
+            return Reject(reason, lf + 1, out frame, out error);
         }
 
         reader.Advance(lf + 1);

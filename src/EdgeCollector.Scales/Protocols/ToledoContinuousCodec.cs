@@ -63,17 +63,17 @@ public sealed class ToledoContinuousCodec : ScaleCodec
             byte b = f[i];
             if (b >= 0x80)
             {
-                return Reject($"byte {i} has bit 7 set (parity or line error)", out frame, out error);
+                return Reject(reader, StartBytes, $"byte {i} has bit 7 set (parity or line error)", out frame, out error);
             }
 
             if (i is >= 4 and <= 15 && !IsDigit(b))
             {
-                return Reject($"byte {i} is not a digit", out frame, out error);
+                return Reject(reader, StartBytes, $"byte {i} is not a digit", out frame, out error);
             }
 
             if (i == 16 && b != Cr)
             {
-                return Reject("byte 16 is not CR", out frame, out error);
+                return Reject(reader, StartBytes, "byte 16 is not CR", out frame, out error);
             }
         }
 
@@ -90,7 +90,7 @@ public sealed class ToledoContinuousCodec : ScaleCodec
 
         if ((sum & 0x7F) != 0)
         {
-            return Reject($"checksum: bytes sum to {sum & 0x7F} mod 128, not 0", out frame, out error);
+            return Reject(reader, StartBytes, $"checksum: bytes sum to {sum & 0x7F} mod 128, not 0", out frame, out error);
         }
 
         byte a = f[1], sb = f[2], c = f[3];

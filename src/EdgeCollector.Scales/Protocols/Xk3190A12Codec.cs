@@ -85,7 +85,7 @@ public sealed class Xk3190A12Codec : ScaleCodec
         int weightLength = p - weightStart;
         if (weightLength > MaxWeightChars)
         {
-            return Reject("weight field longer than 8 characters", out frame, out error, skip: start + 1);
+            return Reject(reader, StartBytes, "weight field longer than 8 characters", out frame, out error, frameStart: start);
         }
 
         if (p == n)
@@ -96,7 +96,7 @@ public sealed class Xk3190A12Codec : ScaleCodec
         byte u0 = (byte)(f[p] | 0x20);
         if (u0 is not ((byte)'k' or (byte)'l'))
         {
-            return Reject("weight is not followed by a unit", out frame, out error, skip: start + 1);
+            return Reject(reader, StartBytes, "weight is not followed by a unit", out frame, out error, frameStart: start);
         }
 
         if (p + 1 == n)
@@ -106,12 +106,12 @@ public sealed class Xk3190A12Codec : ScaleCodec
 
         if (!ScaleUnits.TryParse(f.Slice(p, 2), out var unit))
         {
-            return Reject("unit is neither kg nor lb", out frame, out error, skip: start + 1);
+            return Reject(reader, StartBytes, "unit is neither kg nor lb", out frame, out error, frameStart: start);
         }
 
         if (!ScaleNumber.TryParse(f.Slice(weightStart, weightLength), out decimal value))
         {
-            return Reject("weight is not a number", out frame, out error, skip: start + 1);
+            return Reject(reader, StartBytes, "weight is not a number", out frame, out error, frameStart: start);
         }
 
         reader.Advance(p + 2);

@@ -67,7 +67,7 @@ public sealed class Xk3190A9Codec : ScaleCodec
             };
             if (!ok)
             {
-                return Reject(i switch
+                return Reject(reader, StartBytes, i switch
                 {
                     1 => "byte 1 is not a sign",
                     <= 7 => $"byte {i} is not a digit",
@@ -93,7 +93,7 @@ public sealed class Xk3190A9Codec : ScaleCodec
         TryNibble(f[10], out int lo);
         if (((hi << 4) | lo) != xor)
         {
-            return Reject($"check mismatch: frame says 0x{(hi << 4) | lo:X2}, bytes 1-8 give 0x{xor:X2}", out frame, out error);
+            return Reject(reader, StartBytes, $"check mismatch: frame says 0x{(hi << 4) | lo:X2}, bytes 1-8 give 0x{xor:X2}", out frame, out error);
         }
 
         long mantissa = 0;

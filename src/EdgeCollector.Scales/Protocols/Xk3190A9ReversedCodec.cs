@@ -56,14 +56,14 @@ public sealed class Xk3190A9ReversedCodec : ScaleCodec
             {
                 if (point)
                 {
-                    return Reject("two decimal points", out frame, out error);
+                    return Reject(reader, StartBytes, "two decimal points", out frame, out error);
                 }
 
                 point = true;
             }
             else if (b == '-' ? i != Length - 1 : !IsDigit(b))
             {
-                return Reject($"byte {i} is not a digit, point or final minus", out frame, out error);
+                return Reject(reader, StartBytes, $"byte {i} is not a digit, point or final minus", out frame, out error);
             }
         }
 
@@ -80,7 +80,7 @@ public sealed class Xk3190A9ReversedCodec : ScaleCodec
 
         if (!ScaleNumber.TryParse(text, out decimal value))
         {
-            return Reject("no digits", out frame, out error);
+            return Reject(reader, StartBytes, "no digits", out frame, out error);
         }
 
         reader.Advance(Length);

@@ -74,7 +74,7 @@ public sealed class Xk3190A9CodecTests
     [InlineData(1, 0x30, "sign")]
     [InlineData(8, 0x35, "decimal-place")]
     [InlineData(3, 0x41, "digit")]
-    public void Corrupted_frames_are_rejected_with_a_reason_and_skip_their_start_byte(int index, byte value, string reason)
+    public void Corrupted_frames_are_rejected_with_a_reason_and_skipped_to_the_next_start_byte(int index, byte value, string reason)
     {
         var bad = (byte[])Golden.Clone();
         bad[index] = (byte)value;
@@ -84,8 +84,9 @@ public sealed class Xk3190A9CodecTests
         Assert.Equal(ScaleDecodeStatus.Rejected, status);
         Assert.Equal(0, consumed);
         Assert.Contains(reason, error.Reason, StringComparison.Ordinal);
-        Assert.Equal(1, error.BytesToSkip);
+        Assert.Equal(bad.Length, error.BytesToSkip); // no other STX in it
         Assert.False(error.IsGarbage);
+        Assert.Equal(12, DecodeOnce(_codec, Concat(bad, Golden)).Error.BytesToSkip);
         Assert.Throws<ScaleFrameException>(() =>
         {
             var reader = new System.Buffers.SequenceReader<byte>(Sequence(bad));
