@@ -1,0 +1,244 @@
+using System.Buffers;
+using System.Collections.Concurrent;
+using System.IO.Pipelines;
+using System.Net.Sockets;
+
+namespace EdgeCollector.Modbus;
+
+/// <summary>
+/// Modbus TCP (MBAP) link. One serialized writer, one reader loop that matches replies to
+/// requests by transaction id (Messaging on TCP/IP Implementation Guide v1.0b §3.1.3), so a late
+/// reply after a timeout is recognised and dropped instead of answering the next request.
+/// </summary>
+public sealed class ModbusTcpConnection : ModbusConnection
+{
+    private readonly string _host;
+    private readonly int _port;
+    private Session? _session;
+    private int _nextTransactionId;
+
+    /// <summary>Creates the link; nothing is opened until the first request.</summary>
+    public ModbusTcpConnection(string host, int port, ModbusConnectionOptions? options = null, TimeProvider? timeProvider = null)
+        : base($"tcp://{host}:{port}", options ?? new ModbusConnectionOptions(), timeProvider)
+    {
+        _host = host;
+        _port = port;
+    }
+
+    /// <inheritdoc />
+    protected override async Task ConnectCoreAsync(CancellationToken cancellationToken)
+    {
+        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        try
+        {
+            await socket.ConnectAsync(_host, _port, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+
+        var session = new Session(socket, Options.MaxInFlight);
+        _session = session;
+        session.ReadLoop = Task.Run(() => ReadLoopAsync(session), CancellationToken.None);
+    }
+
+    /// <inheritdoc />
+    protected override async Task<ModbusResponse> ExchangeAsync(byte unitId, ModbusRequest request, CancellationToken cancellationToken)
+    {
+        var session = _session ?? throw new IOException($"{Name}: not connected.");
+        await session.InFlight.WaitAsync(cancellationToken).ConfigureAwait(false);
+        ushort tid = 0;
+        try
+        {
+            var reply = new TaskCompletionSource<ModbusFrame<ModbusResponse>>(TaskCreationOptions.RunContinuationsAsynchronously);
+            do
+            {
+                tid = unchecked((ushort)Interlocked.Increment(ref _nextTransactionId));
+            }
+            while (!session.Pending.TryAdd(tid, reply));
+
+            if (session.Closed is { } closed)
+            {
+                throw new IOException($"{Name}: connection closed: {closed.Message}", closed);
+            }
+
+            byte[] buffer = ArrayPool<byte>.Shared.Rent(ModbusTcpCodec.MaxAduLength);
+            try
+            {
+                int length = ModbusTcpCodec.WriteRequest(tid, unitId, request, buffer);
+                await session.WriteLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+                try
+                {
+                    // Not cancellable: abandoning a half-written ADU would desynchronise the stream.
+                    await session.Stream.WriteAsync(buffer.AsMemory(0, length), CancellationToken.None).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (ex is IOException or SocketException or ObjectDisposedException)
+                {
+                    throw BreakSession(session, ex);
+                }
+                finally
+                {
+                    session.WriteLock.Release();
+                }
+            }
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(buffer);
+            }
+
+            ModbusFrame<ModbusResponse> frame;
+            using (cancellationToken.Register(static state => ((TaskCompletionSource<ModbusFrame<ModbusResponse>>)state!).TrySetCanceled(), reply))
+            {
+                frame = await reply.Task.ConfigureAwait(false);
+            }
+
+            cancellationToken.ThrowIfCancellationRequested();
+            if (frame.UnitId != unitId || frame.Message.Function != request.Function)
+            {
+                throw new ModbusProtocolException(
+                    $"{Name}: reply to transaction {tid} is unit {frame.UnitId} {frame.Message.Function}, expected unit {unitId} {request.Function} (Modbus Messaging on TCP/IP Implementation Guide v1.0b §3.1.3).");
+            }
+
+            return frame.Message;
+        }
+        finally
+        {
+            session.Pending.TryRemove(tid, out _);
+            session.InFlight.Release();
+        }
+    }
+
+    private async Task ReadLoopAsync(Session session)
+    {
+        var reader = session.Reader;
+        try
+        {
+            while (true)
+            {
+                var result = await reader.ReadAsync(session.Cancel.Token).ConfigureAwait(false);
+                var buffer = result.Buffer;
+                var consumed = buffer.Start;
+                try
+                {
+                    var sequenceReader = new SequenceReader<byte>(buffer);
+                    while (ModbusTcpCodec.TryReadResponse(ref sequenceReader, out var frame))
+                    {
+                        if (session.Pending.TryRemove(frame.TransactionId, out var pending))
+                        {
+                            pending.TrySetResult(frame);
+                        }
+                        else
+                        {
+                            Counters.Unmatched();
+                        }
+                    }
+
+                    consumed = sequenceReader.Position;
+                }
+                finally
+                {
+                    reader.AdvanceTo(consumed, buffer.End);
+                }
+
+                if (result.IsCompleted)
+                {
+                    throw new IOException($"{Name}: server closed the connection.");
+                }
+            }
+        }
+        catch (OperationCanceledException) when (session.Cancel.IsCancellationRequested)
+        {
+            // Closed on purpose.
+        }
+        catch (ModbusProtocolException ex)
+        {
+            // A bad MBAP header leaves no way to find the next frame: the connection must go.
+            Counters.BadFrame();
+            BreakSession(session, new IOException($"{Name}: {ex.Message}", ex));
+        }
+        catch (Exception ex)
+        {
+            BreakSession(session, ex);
+        }
+        finally
+        {
+            await reader.CompleteAsync().ConfigureAwait(false);
+        }
+    }
+
+    private IOException BreakSession(Session session, Exception ex)
+    {
+        if (ReferenceEquals(Volatile.Read(ref _session), session))
+        {
+            return Break(ex);
+        }
+
+        session.Close(ex);
+        return ex as IOException ?? new IOException(ex.Message, ex);
+    }
+
+    /// <inheritdoc />
+    protected override void CloseCore(Exception reason)
+    {
+        var session = Interlocked.Exchange(ref _session, null);
+        session?.Close(reason);
+    }
+
+    /// <inheritdoc />
+    protected override bool BreakOnRepeatedTimeouts => true;
+
+    private sealed class Session
+    {
+        public Session(Socket socket, int maxInFlight)
+        {
+            Socket = socket;
+            Stream = new NetworkStream(socket, ownsSocket: true);
+            Reader = PipeReader.Create(Stream, new StreamPipeReaderOptions(leaveOpen: true));
+            InFlight = new SemaphoreSlim(maxInFlight, maxInFlight);
+        }
+
+        public Socket Socket { get; }
+
+        public NetworkStream Stream { get; }
+
+        public PipeReader Reader { get; }
+
+        public SemaphoreSlim WriteLock { get; } = new(1, 1);
+
+        public SemaphoreSlim InFlight { get; }
+
+        public CancellationTokenSource Cancel { get; } = new();
+
+        public ConcurrentDictionary<ushort, TaskCompletionSource<ModbusFrame<ModbusResponse>>> Pending { get; } = new();
+
+        public Task? ReadLoop { get; set; }
+
+        public Exception? Closed { get; private set; }
+
+        public void Close(Exception reason)
+        {
+            if (Closed is not null)
+            {
+                return;
+            }
+
+            Closed = reason;
+            try
+            {
+                Cancel.Cancel();
+            }
+            catch (AggregateException)
+            {
+            }
+
+            Stream.Dispose();
+            var failure = reason as IOException ?? new IOException(reason.Message, reason);
+            foreach (var pending in Pending.Values)
+            {
+                pending.TrySetException(failure);
+            }
+        }
+    }
+}
