@@ -1,6 +1,8 @@
+using EdgeCollector.Cli;
+
 namespace EdgeCollector;
 
 internal static class Program
 {
-    public static int Main() => 0;
+    public static Task<int> Main(string[] args) => CommandLine.Build().Parse(args).InvokeAsync();
 }

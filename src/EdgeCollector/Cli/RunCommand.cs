@@ -1,0 +1,99 @@
+using System.CommandLine;
+using EdgeCollector.Core.Configuration;
+using EdgeCollector.Pipeline;
+using EdgeCollector.Sinks;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace EdgeCollector.Cli;
+
+/// <summary><c>edgecollector run</c>: the collector service (systemd, container or a terminal).</summary>
+public static class RunCommand
+{
+    public static readonly Option<bool> UntilSourcesEndOption = new("--until-sources-end")
+    {
+        Description = "Stop once every source has ended (recordings): publish what a replay would at the end, forward it, exit 0.",
+    };
+
+    public static Command Build()
+    {
+        var command = new Command("run", "Run the collector: sources → engine → state store → sinks, until stopped (SIGTERM / Ctrl+C).");
+        CommandLine.AddConfigOptions(command);
+        command.Options.Add(UntilSourcesEndOption);
+        command.SetAction(async (parse, ct) =>
+        {
+            var config = CommandLine.LoadConfig(parse, Console.Error);
+            if (config is null)
+            {
+                return ExitCodes.BadInput;
+            }
+
+            return await RunAsync(config, parse.GetValue(UntilSourcesEndOption), ct);
+        });
+        return command;
+    }
+
+    public static async Task<int> RunAsync(EdgeConfig config, bool untilSourcesEnd, CancellationToken ct)
+    {
+        var builder = Host.CreateApplicationBuilder();
+        builder.Logging.ClearProviders();
+        builder.Logging.AddSimpleConsole(o =>
+        {
+            o.SingleLine = true;
+            o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
+            o.UseUtcTimestamp = true;
+        });
+        // Sized to the outbox flush: a stop commits state and lets the forwarder finish its batch.
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(15));
+        using var loggers = LoggerFactory.Create(b => b.AddSimpleConsole(o => o.SingleLine = true));
+        var (sources, errors) = SourceFactory.Create(config, loggers);
+        if (errors.Count > 0)
+        {
+            foreach (var e in errors)
+            {
+                await Console.Error.WriteLineAsync(e);
+            }
+
+            return ExitCodes.BadInput;
+        }
+
+        var sinks = new List<IMessageSink> { new JsonlMessageSink(Path.Combine(config.Storage.DataDir, "messages.jsonl")) };
+        bool recording = config.Sources.Any(s => s.Type == SourceType.Recording);
+        builder.Services.AddSingleton(config);
+        builder.Services.AddSingleton(sp => new Collector(config, sources, sinks, sp.GetRequiredService<ILoggerFactory>().CreateLogger("EdgeCollector"),
+            TimeProvider.System, new CollectorOptions { LiveClock = !recording, ExitWhenSourcesEnd = untilSourcesEnd }));
+        builder.Services.AddSingleton<CollectorService>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<CollectorService>());
+        using var host = builder.Build();
+        var service = host.Services.GetRequiredService<CollectorService>();
+        await host.RunAsync(ct);   // disposes the host when it ends
+        return service.Failed ? ExitCodes.Failure : ExitCodes.Ok;
+    }
+}
+
+/// <summary>Hosts the collector; stops the application when a finite run completes.</summary>
+internal sealed class CollectorService(Collector collector, IHostApplicationLifetime lifetime, ILogger<CollectorService> log) : BackgroundService
+{
+    public bool Failed { get; private set; }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        try
+        {
+            await collector.RunAsync(stoppingToken);
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+        catch (Exception ex)
+        {
+            Failed = true;
+            log.LogCritical(ex, "The collector stopped on an unexpected error");
+        }
+        finally
+        {
+            lifetime.StopApplication();
+        }
+    }
+}
