@@ -73,7 +73,7 @@ internal sealed class MqttConnection : IAsyncDisposable
             CleanStart = _options.CleanStart,
             KeepAliveSeconds = (ushort)Math.Clamp(_options.KeepAlive.TotalSeconds, 0, ushort.MaxValue),
             UserName = _options.UserName,
-            Password = _options.Password is null ? null : System.Text.Encoding.UTF8.GetBytes(_options.Password),
+            Password = _options.Password is null ? (ReadOnlyMemory<byte>?)null : System.Text.Encoding.UTF8.GetBytes(_options.Password),
             Will = _options.Will,
             Properties = props,
         };

@@ -1,0 +1,52 @@
+using System.Globalization;
+using System.Text;
+using EdgeCollector.Mqtt.Client;
+using EdgeCollector.Mqtt.Outbox;
+
+namespace EdgeCollector.Mqtt.Tests;
+
+/// <summary>
+/// Entry point used only when the test assembly is run as a child process
+/// (<c>dotnet EdgeCollector.Mqtt.Tests.dll outbox-publish …</c>) by the crash test, which kills it with SIGKILL.
+/// </summary>
+public static class Program
+{
+    public static async Task<int> Main(string[] args)
+    {
+        if (args.Length < 8 || args[0] != "outbox-publish")
+        {
+            await Console.Error.WriteLineAsync("usage: outbox-publish <dir> <port> <user> <password> <topic> <count> <intervalMs>");
+            return 2;
+        }
+        string dir = args[1];
+        int port = int.Parse(args[2], CultureInfo.InvariantCulture);
+        string topic = args[5];
+        int count = int.Parse(args[6], CultureInfo.InvariantCulture);
+        int intervalMs = int.Parse(args[7], CultureInfo.InvariantCulture);
+
+        await using var outbox = await MqttOutbox.OpenAsync(new MqttOutboxOptions { Directory = dir });
+        await using var client = new MqttClient(new MqttClientOptions
+        {
+            Host = "127.0.0.1", Port = port, ClientId = "crash-publisher", UserName = args[3], Password = args[4],
+            ReconnectMinDelay = TimeSpan.FromMilliseconds(200), ReconnectMaxDelay = TimeSpan.FromSeconds(1),
+            KeepAlive = TimeSpan.FromSeconds(5),
+        });
+        await client.StartAsync();
+        await using var publisher = new OutboxPublisher(client, outbox);
+        publisher.Start();
+        Console.WriteLine($"STARTED stored={outbox.Count}");
+
+        string run = Guid.NewGuid().ToString("N")[..8];
+        for (int i = 0; i < count; i++)
+        {
+            // The payload embeds its seq, as a KPI message does (contracts.md §2).
+            long seq = await publisher.EnqueueAsync(topic, s => Encoding.UTF8.GetBytes($"seq={s};run={run};i={i}"), false, OutboxPriority.Aggregate);
+            Console.WriteLine($"ENQUEUED {seq}");
+            if (intervalMs > 0) await Task.Delay(intervalMs);
+        }
+        bool drained = await publisher.WaitUntilEmptyAsync(TimeSpan.FromSeconds(60));
+        Console.WriteLine(drained ? "DRAINED" : "NOT-DRAINED");
+        await client.DisconnectAsync();
+        return drained ? 0 : 1;
+    }
+}
