@@ -2,5 +2,5 @@ namespace EdgeCollector.Simulators;
 
 internal static class Program
 {
-    public static int Main() => 0;
+    public static int Main(string[] args) => SimCli.Run(args, Console.Out, Console.Error);
 }
