@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# The test command (README "Run the tests"; .ci/run calls it too).
+# Installs the real protocol peers the integration tests talk to, builds once, runs every test
+# project, and ends with one summary line: "Tests: N passed, N failed, N skipped".
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# --- peers: Debian packages (mosquitto, pymodbus, mbpoll, socat, InfluxDB 1.6, VictoriaMetrics) and node-opcua
+apt_packages=(mosquitto mosquitto-clients socat python3-pymodbus mbpoll influxdb victoria-metrics openssl sqlite3)
+missing=()
+for p in "${apt_packages[@]}"; do
+  dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "== installing peers: ${missing[*]}"
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+# Debian's packages start their daemons on install where an init system runs; the tests start
+# their own instances on free loopback ports, so stop any system-wide ones that hold the defaults.
+for svc in mosquitto influxdb victoria-metrics; do
+  pkill -x "$svc" 2>/dev/null || true
+done
+pkill -x influxd 2>/dev/null || true
+
+if [ -f tests/peers/package.json ]; then
+  if [ ! -d tests/peers/node_modules/node-opcua ]; then
+    echo "== installing node peers (tests/peers, git-ignored node_modules)"
+    (cd tests/peers && npm ci --no-audit --no-fund --loglevel=error)
+  fi
+fi
+
+# --- build once, then test every project of the solution
+echo "== build"
+dotnet build EdgeCollector.sln -c Release -nologo -v q
+
+results="$(mktemp -d)"
+trap 'rm -rf "$results"' EXIT
+echo "== test"
+set +e
+dotnet test EdgeCollector.sln -c Release --no-build -nologo \
+  --logger "trx" --results-directory "$results" 2>&1 | tee "$results/console.log"
+status=${PIPESTATUS[0]}
+set -e
+
+# --- one closing line for people and CI, summed over the projects' TRX files
+python3 - "$results" <<'PY'
+import glob, sys, xml.etree.ElementTree as ET
+ns = {"t": "http://microsoft.com/schemas/VisualStudio/TeamTest/2010"}
+passed = failed = skipped = 0
+for f in glob.glob(sys.argv[1] + "/**/*.trx", recursive=True):
+    c = ET.parse(f).getroot().find("t:ResultSummary/t:Counters", ns)
+    passed += int(c.get("passed")); failed += int(c.get("failed")) + int(c.get("error")) + int(c.get("timeout")) + int(c.get("aborted"))
+    skipped += int(c.get("notExecuted"))
+print(f"Tests: {passed} passed, {failed} failed, {skipped} skipped")
+sys.exit(1 if failed or passed == 0 else 0)
+PY
+summary=$?
+[ $status -eq 0 ] && [ $summary -eq 0 ]
