@@ -185,6 +185,8 @@ public ref struct UaBinaryReader
             throw new UaDecodingException(StatusCodes.BadEncodingLimitsExceeded, $"{what} nested deeper than {Limits.MaxNestingDepth} (OPC 10000-6 §5.2.2.16)");
     }
 
+    // No try/finally around nested reads: a reader that threw is abandoned, so its depth need not be
+    // restored, and unwinding stays cheap for hostile input.
     private void Leave() => _depth--;
 
     // 00.. NodeId type id; then Byte encoding (0 none, 1 ByteString, 2 XmlElement); then Int32 length + body
@@ -192,32 +194,32 @@ public ref struct UaBinaryReader
     public ExtensionObject? ReadExtensionObject()
     {
         Enter("ExtensionObject");
-        try
-        {
-            var typeId = ReadExpandedNodeId();
-            var encoding = ReadByte();
-            if (encoding == 0)
-                return typeId.NodeId.IsNull && typeId.NamespaceUri is null ? null : new ExtensionObject(typeId, 0, null);
-            if (encoding > 2)
-                throw new UaDecodingException($"ExtensionObject encoding {encoding} is not 0, 1 or 2 (OPC 10000-6 §5.2.2.15)");
-            var length = ReadInt32();
-            if (length < 0 || length > Remaining)
-                throw new UaDecodingException($"ExtensionObject body length {length} exceeds the {Remaining} bytes left (OPC 10000-6 §5.2.2.15)");
-            var body = Take(length, "ExtensionObject body");
-            if (encoding == 1 && typeId.NamespaceUri is null && typeId.NodeId.NamespaceIndex == 0
-                && UaTypeRegistry.TryCreate(typeId.NodeId, out var decoded))
-            {
-                var inner = new UaBinaryReader(body, Limits) { _depth = _depth };
-                decoded.Decode(ref inner);
-                return new ExtensionObject(decoded);
-            }
+        var result = ReadExtensionObjectCore();
+        Leave();
+        return result;
+    }
 
-            return new ExtensionObject(typeId, encoding, body.ToArray());
-        }
-        finally
+    private ExtensionObject? ReadExtensionObjectCore()
+    {
+        var typeId = ReadExpandedNodeId();
+        var encoding = ReadByte();
+        if (encoding == 0)
+            return typeId.NodeId.IsNull && typeId.NamespaceUri is null ? null : new ExtensionObject(typeId, 0, null);
+        if (encoding > 2)
+            throw new UaDecodingException($"ExtensionObject encoding {encoding} is not 0, 1 or 2 (OPC 10000-6 §5.2.2.15)");
+        var length = ReadInt32();
+        if (length < 0 || length > Remaining)
+            throw new UaDecodingException($"ExtensionObject body length {length} exceeds the {Remaining} bytes left (OPC 10000-6 §5.2.2.15)");
+        var body = Take(length, "ExtensionObject body");
+        if (encoding == 1 && typeId.NamespaceUri is null && typeId.NodeId.NamespaceIndex == 0
+            && UaTypeRegistry.TryCreate(typeId.NodeId, out var decoded))
         {
-            Leave();
+            var inner = new UaBinaryReader(body, Limits) { _depth = _depth };
+            decoded.Decode(ref inner);
+            return new ExtensionObject(decoded);
         }
+
+        return new ExtensionObject(typeId, encoding, body.ToArray());
     }
 
     /// <summary>Reads an ExtensionObject and returns its body when it is of type <typeparamref name="T"/>.</summary>
@@ -229,23 +231,23 @@ public ref struct UaBinaryReader
     public DataValue ReadDataValue()
     {
         Enter("DataValue");
-        try
-        {
-            var mask = ReadByte();
-            if ((mask & 0xC0) != 0)
-                throw new UaDecodingException($"DataValue mask 0x{mask:X2} has reserved bits (OPC 10000-6 §5.2.2.17)");
-            var value = (mask & 0x01) != 0 ? ReadVariant() : Variant.Null;
-            var status = (mask & 0x02) != 0 ? ReadStatusCode() : default;
-            DateTime? sourceTs = (mask & 0x04) != 0 ? ReadDateTime() : null;
-            var sourcePs = (mask & 0x10) != 0 ? ReadUInt16() : (ushort)0;
-            DateTime? serverTs = (mask & 0x08) != 0 ? ReadDateTime() : null;
-            var serverPs = (mask & 0x20) != 0 ? ReadUInt16() : (ushort)0;
-            return new DataValue(value, status, sourceTs, serverTs) { SourcePicoseconds = sourcePs, ServerPicoseconds = serverPs };
-        }
-        finally
-        {
-            Leave();
-        }
+        var result = ReadDataValueCore();
+        Leave();
+        return result;
+    }
+
+    private DataValue ReadDataValueCore()
+    {
+        var mask = ReadByte();
+        if ((mask & 0xC0) != 0)
+            throw new UaDecodingException($"DataValue mask 0x{mask:X2} has reserved bits (OPC 10000-6 §5.2.2.17)");
+        var value = (mask & 0x01) != 0 ? ReadVariant() : Variant.Null;
+        var status = (mask & 0x02) != 0 ? ReadStatusCode() : default;
+        DateTime? sourceTs = (mask & 0x04) != 0 ? ReadDateTime() : null;
+        var sourcePs = (mask & 0x10) != 0 ? ReadUInt16() : (ushort)0;
+        DateTime? serverTs = (mask & 0x08) != 0 ? ReadDateTime() : null;
+        var serverPs = (mask & 0x20) != 0 ? ReadUInt16() : (ushort)0;
+        return new DataValue(value, status, sourceTs, serverTs) { SourcePicoseconds = sourcePs, ServerPicoseconds = serverPs };
     }
 
     // 00 mask: bits 0-5 type id, 0x80 array, 0x40 dimensions; scalar value, or Int32 count + elements then
@@ -253,57 +255,57 @@ public ref struct UaBinaryReader
     public Variant ReadVariant()
     {
         Enter("Variant");
-        try
-        {
-            var mask = ReadByte();
-            var type = (BuiltInType)(mask & 0x3F);
-            if ((byte)type > 25)
-                throw new UaDecodingException($"Variant type id {(byte)type} is not a built-in type (OPC 10000-6 §5.2.2.16)");
-            if ((mask & 0x80) == 0)
-            {
-                if ((mask & 0x40) != 0)
-                    throw new UaDecodingException("Variant has dimensions but no array (OPC 10000-6 §5.2.2.16)");
-                if (type == BuiltInType.Null)
-                    return Variant.Null;
-                if (type == BuiltInType.Variant)
-                    throw new UaDecodingException("A Variant cannot contain a scalar Variant (OPC 10000-6 §5.2.2.16)");
-                return new Variant(type, ReadScalar(type));
-            }
+        var result = ReadVariantCore();
+        Leave();
+        return result;
+    }
 
-            var length = ReadArrayLength("Variant array");
-            if (length < 0)
-                return type == BuiltInType.Null ? Variant.Null : new Variant(type, CreateArray(type, 0));
-            if (type == BuiltInType.Null && length > 0)
-                throw new UaDecodingException("Variant array of Null elements (OPC 10000-6 §5.2.2.16)");
-            var array = CreateArray(type, length);
-            for (var i = 0; i < length; i++)
-                array.SetValue(ReadScalar(type), i);
-            int[]? dims = null;
+    private Variant ReadVariantCore()
+    {
+        var mask = ReadByte();
+        var type = (BuiltInType)(mask & 0x3F);
+        if ((byte)type > 25)
+            throw new UaDecodingException($"Variant type id {(byte)type} is not a built-in type (OPC 10000-6 §5.2.2.16)");
+        if ((mask & 0x80) == 0)
+        {
             if ((mask & 0x40) != 0)
-            {
-                var dimCount = ReadArrayLength("Variant dimensions");
-                if (dimCount < 1)
-                    throw new UaDecodingException("Variant dimensions missing (OPC 10000-6 §5.2.2.16)");
-                dims = new int[dimCount];
-                long product = 1;
-                for (var i = 0; i < dimCount; i++)
-                {
-                    dims[i] = ReadInt32();
-                    if (dims[i] < 0)
-                        throw new UaDecodingException("Variant dimension is negative (OPC 10000-6 §5.2.2.16)");
-                    product = Math.Min(product * dims[i], int.MaxValue);
-                }
+                throw new UaDecodingException("Variant has dimensions but no array (OPC 10000-6 §5.2.2.16)");
+            if (type == BuiltInType.Null)
+                return Variant.Null;
+            if (type == BuiltInType.Variant)
+                throw new UaDecodingException("A Variant cannot contain a scalar Variant (OPC 10000-6 §5.2.2.16)");
+            return new Variant(type, ReadScalar(type));
+        }
 
-                if (product != length)
-                    throw new UaDecodingException($"Variant dimensions multiply to {product}, array has {length} (OPC 10000-6 §5.2.2.16)");
+        var length = ReadArrayLength("Variant array");
+        if (length < 0)
+            return type == BuiltInType.Null ? Variant.Null : new Variant(type, CreateArray(type, 0));
+        if (type == BuiltInType.Null && length > 0)
+            throw new UaDecodingException("Variant array of Null elements (OPC 10000-6 §5.2.2.16)");
+        var array = CreateArray(type, length);
+        for (var i = 0; i < length; i++)
+            array.SetValue(ReadScalar(type), i);
+        int[]? dims = null;
+        if ((mask & 0x40) != 0)
+        {
+            var dimCount = ReadArrayLength("Variant dimensions");
+            if (dimCount < 1)
+                throw new UaDecodingException("Variant dimensions missing (OPC 10000-6 §5.2.2.16)");
+            dims = new int[dimCount];
+            long product = 1;
+            for (var i = 0; i < dimCount; i++)
+            {
+                dims[i] = ReadInt32();
+                if (dims[i] < 0)
+                    throw new UaDecodingException("Variant dimension is negative (OPC 10000-6 §5.2.2.16)");
+                product = Math.Min(product * dims[i], int.MaxValue);
             }
 
-            return new Variant(type, array, dims);
+            if (product != length)
+                throw new UaDecodingException($"Variant dimensions multiply to {product}, array has {length} (OPC 10000-6 §5.2.2.16)");
         }
-        finally
-        {
-            Leave();
-        }
+
+        return new Variant(type, array, dims);
     }
 
     private static Array CreateArray(BuiltInType type, int length) => type switch
@@ -372,30 +374,30 @@ public ref struct UaBinaryReader
     public DiagnosticInfo? ReadDiagnosticInfo()
     {
         Enter("DiagnosticInfo");
-        try
+        var result = ReadDiagnosticInfoCore();
+        Leave();
+        return result;
+    }
+
+    private DiagnosticInfo? ReadDiagnosticInfoCore()
+    {
+        var mask = ReadByte();
+        if (mask == 0)
+            return null;
+        if ((mask & 0x80) != 0)
+            throw new UaDecodingException($"DiagnosticInfo mask 0x{mask:X2} has reserved bits (OPC 10000-6 §5.2.2.12)");
+        var symbolic = (mask & 0x01) != 0 ? ReadInt32() : -1;
+        var ns = (mask & 0x02) != 0 ? ReadInt32() : -1;
+        var locale = (mask & 0x08) != 0 ? ReadInt32() : -1;
+        var text = (mask & 0x04) != 0 ? ReadInt32() : -1;
+        var info = (mask & 0x10) != 0 ? ReadString() : null;
+        StatusCode? inner = (mask & 0x20) != 0 ? ReadStatusCode() : null;
+        var innerDiag = (mask & 0x40) != 0 ? ReadDiagnosticInfo() ?? new DiagnosticInfo() : null;
+        return new DiagnosticInfo
         {
-            var mask = ReadByte();
-            if (mask == 0)
-                return null;
-            if ((mask & 0x80) != 0)
-                throw new UaDecodingException($"DiagnosticInfo mask 0x{mask:X2} has reserved bits (OPC 10000-6 §5.2.2.12)");
-            var symbolic = (mask & 0x01) != 0 ? ReadInt32() : -1;
-            var ns = (mask & 0x02) != 0 ? ReadInt32() : -1;
-            var locale = (mask & 0x08) != 0 ? ReadInt32() : -1;
-            var text = (mask & 0x04) != 0 ? ReadInt32() : -1;
-            var info = (mask & 0x10) != 0 ? ReadString() : null;
-            StatusCode? inner = (mask & 0x20) != 0 ? ReadStatusCode() : null;
-            var innerDiag = (mask & 0x40) != 0 ? ReadDiagnosticInfo() ?? new DiagnosticInfo() : null;
-            return new DiagnosticInfo
-            {
-                SymbolicId = symbolic, NamespaceUri = ns, Locale = locale, LocalizedText = text,
-                AdditionalInfo = info, InnerStatusCode = inner, InnerDiagnosticInfo = innerDiag,
-            };
-        }
-        finally
-        {
-            Leave();
-        }
+            SymbolicId = symbolic, NamespaceUri = ns, Locale = locale, LocalizedText = text,
+            AdditionalInfo = info, InnerStatusCode = inner, InnerDiagnosticInfo = innerDiag,
+        };
     }
 
     /// <summary>

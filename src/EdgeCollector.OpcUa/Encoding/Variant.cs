@@ -45,37 +45,45 @@ public readonly struct Variant : IEquatable<Variant>
     public static BuiltInType? TypeOf(object value)
     {
         ArgumentNullException.ThrowIfNull(value);
+
+        // Exact type lookup: the CLR lets byte[] pass "is sbyte[]" (and int[] "is uint[]"), so patterns would misclassify arrays.
+        var type = value.GetType();
+        if (ClrTypes.TryGetValue(type.IsArray && type != typeof(byte[]) ? type.GetElementType()! : type, out var builtIn))
+            return builtIn;
         return value switch
         {
-            bool or bool[] => BuiltInType.Boolean,
-            sbyte or sbyte[] => BuiltInType.SByte,
-            byte => BuiltInType.Byte,
-            byte[] => BuiltInType.ByteString,
-            short or short[] => BuiltInType.Int16,
-            ushort or ushort[] => BuiltInType.UInt16,
-            int or int[] => BuiltInType.Int32,
-            uint or uint[] => BuiltInType.UInt32,
-            long or long[] => BuiltInType.Int64,
-            ulong or ulong[] => BuiltInType.UInt64,
-            float or float[] => BuiltInType.Float,
-            double or double[] => BuiltInType.Double,
-            string or string[] => BuiltInType.String,
-            DateTime or DateTime[] => BuiltInType.DateTime,
-            Guid or Guid[] => BuiltInType.Guid,
-            byte[][] => BuiltInType.ByteString,
-            UaXmlElement or UaXmlElement[] => BuiltInType.XmlElement,
             NodeId or NodeId[] => BuiltInType.NodeId,
             ExpandedNodeId or ExpandedNodeId[] => BuiltInType.ExpandedNodeId,
-            StatusCode or StatusCode[] => BuiltInType.StatusCode,
             QualifiedName or QualifiedName[] => BuiltInType.QualifiedName,
             LocalizedText or LocalizedText[] => BuiltInType.LocalizedText,
             ExtensionObject or ExtensionObject[] => BuiltInType.ExtensionObject,
             DataValue or DataValue[] => BuiltInType.DataValue,
-            Variant[] => BuiltInType.Variant,
             DiagnosticInfo or DiagnosticInfo[] => BuiltInType.DiagnosticInfo,
             _ => null,
         };
     }
+
+    private static readonly Dictionary<Type, BuiltInType> ClrTypes = new()
+    {
+        [typeof(bool)] = BuiltInType.Boolean,
+        [typeof(sbyte)] = BuiltInType.SByte,
+        [typeof(byte)] = BuiltInType.Byte,
+        [typeof(short)] = BuiltInType.Int16,
+        [typeof(ushort)] = BuiltInType.UInt16,
+        [typeof(int)] = BuiltInType.Int32,
+        [typeof(uint)] = BuiltInType.UInt32,
+        [typeof(long)] = BuiltInType.Int64,
+        [typeof(ulong)] = BuiltInType.UInt64,
+        [typeof(float)] = BuiltInType.Float,
+        [typeof(double)] = BuiltInType.Double,
+        [typeof(string)] = BuiltInType.String,
+        [typeof(DateTime)] = BuiltInType.DateTime,
+        [typeof(Guid)] = BuiltInType.Guid,
+        [typeof(byte[])] = BuiltInType.ByteString,
+        [typeof(UaXmlElement)] = BuiltInType.XmlElement,
+        [typeof(StatusCode)] = BuiltInType.StatusCode,
+        [typeof(Variant)] = BuiltInType.Variant,
+    };
 
     /// <summary>The value as a double when it is numeric (for deadbands and display), else null.</summary>
     public double? AsDouble() => Value switch
@@ -254,7 +262,7 @@ public sealed record ExtensionObject
     /// <inheritdoc />
     public bool Equals(ExtensionObject? other) =>
         other is not null && TypeId == other.TypeId && Encoding == other.Encoding
-        && (Body is null ? other.Body is null : Body.Equals(other.Body))
+        && (Body is null ? other.Body is null : other.Body is not null && UaBinaryWriter.EncodeToArray(Body).AsSpan().SequenceEqual(UaBinaryWriter.EncodeToArray(other.Body)))
         && (RawBody is null ? other.RawBody is null : other.RawBody is not null && RawBody.AsSpan().SequenceEqual(other.RawBody));
 
     /// <inheritdoc />
