@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.IO.Pipelines;
+using System.Threading.Channels;
 using EdgeCollector.Mqtt.Formatter;
 using EdgeCollector.Mqtt.Packets;
 
@@ -24,6 +25,8 @@ internal sealed class MqttConnection : IAsyncDisposable
     private readonly TaskCompletionSource<MqttConnAckPacket> _connAck = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource<Exception> _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Func<MqttPublishPacket, Task> _onPublish;
+    private readonly Channel<OutgoingPublish> _publishQueue = Channel.CreateUnbounded<OutgoingPublish>(new UnboundedChannelOptions { SingleReader = true });
+    private Task _publishLoop = Task.CompletedTask;
     private SemaphoreSlim _inFlight;
     private int _nextPacketId;
     private int _broken;
@@ -106,6 +109,7 @@ internal sealed class MqttConnection : IAsyncDisposable
             _writer.MaximumPacketSize = (int)Math.Min(maxSize, int.MaxValue);
         if (ack.Properties.ServerKeepAlive is { } serverKeepAlive)
             _keepAlive = TimeSpan.FromSeconds(serverKeepAlive);
+        _publishLoop = Task.Run(PublishLoopAsync, CancellationToken.None);
         if (_keepAlive > TimeSpan.Zero)
             _keepAliveLoop = Task.Run(KeepAliveLoopAsync, CancellationToken.None);
         return ack;
@@ -113,43 +117,121 @@ internal sealed class MqttConnection : IAsyncDisposable
 
     /// <summary>
     /// Publishes. QoS 0 completes once written; QoS 1 once the PUBACK arrives (v5: a reason ≥ 0x80 throws
-    /// <see cref="MqttPublishRejectedException"/>). At most MaxInFlight QoS 1 messages wait at once.
+    /// <see cref="MqttPublishRejectedException"/>). Messages go onto the wire in call order: the call enqueues
+    /// synchronously and one send loop takes an in-flight slot (at most MaxInFlight, or the broker's Receive
+    /// Maximum) and a packet id for each, in order.
     /// </summary>
-    public async Task PublishAsync(string topic, ReadOnlyMemory<byte> payload, MqttQualityOfService qos, bool retain, bool dup, CancellationToken cancellationToken)
+    public Task PublishAsync(string topic, ReadOnlyMemory<byte> payload, MqttQualityOfService qos, bool retain, bool dup, CancellationToken cancellationToken)
     {
-        if (qos == MqttQualityOfService.AtMostOnce)
-        {
-            await SendAsync(new MqttPublishPacket { Topic = topic, Payload = payload, Retain = retain }, cancellationToken);
-            return;
-        }
-        if (qos != MqttQualityOfService.AtLeastOnce)
+        if (qos == MqttQualityOfService.ExactlyOnce)
             throw new NotSupportedException("Outgoing QoS 2 is not implemented; the uplink uses QoS 1.");
+        ThrowIfBroken();
+        var outgoing = new OutgoingPublish(new MqttPublishPacket { Topic = topic, Payload = payload, Retain = retain, Dup = dup, QoS = qos }, cancellationToken);
+        if (!_publishQueue.Writer.TryWrite(outgoing)) throw new MqttConnectionLostException("Not connected.");
+        return outgoing.Completion.Task.WaitAsync(cancellationToken);
+    }
 
-        var window = _inFlight;
-        await window.WaitAsync(cancellationToken);
+    private sealed class OutgoingPublish(MqttPublishPacket packet, CancellationToken cancellationToken)
+    {
+        public MqttPublishPacket Packet { get; } = packet;
+        public CancellationToken CancellationToken { get; } = cancellationToken;
+        public TaskCompletionSource Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+
+    /// <summary>The ordered publish path: one message at a time, in the order PublishAsync was called.</summary>
+    private async Task PublishLoopAsync()
+    {
         try
         {
-            ThrowIfBroken();
-            var (id, tcs) = RegisterRequest();
-            try
+            await foreach (var item in _publishQueue.Reader.ReadAllAsync(_cts.Token))
             {
-                await SendAsync(new MqttPublishPacket
+                try
                 {
-                    Topic = topic, Payload = payload, Retain = retain, Dup = dup, QoS = qos, PacketId = id,
-                }, cancellationToken);
-                var ack = (MqttPubAckPacket)await tcs.Task.WaitAsync(cancellationToken);
-                if ((byte)ack.ReasonCode >= 0x80)
-                    throw new MqttPublishRejectedException(ack.ReasonCode, ack.Properties.ReasonString);
+                    await SendQueuedAsync(item);
+                }
+                catch (Exception ex)
+                {
+                    item.Completion.TrySetException(ex as MqttConnectionLostException ?? new MqttConnectionLostException($"Connection lost: {ex.Message}", ex));
+                    throw;
+                }
             }
-            finally
-            {
-                _pending.TryRemove(id, out _);
-            }
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or MqttConnectionLostException)
+        {
+        }
+        catch (Exception ex)
+        {
+            Break(ex);
         }
         finally
         {
-            window.Release();
+            FailQueuedPublishes();
         }
+    }
+
+    private async Task SendQueuedAsync(OutgoingPublish item)
+    {
+        if (item.CancellationToken.IsCancellationRequested)
+        {
+            item.Completion.TrySetCanceled(item.CancellationToken);
+            return;
+        }
+        if (item.Packet.QoS == MqttQualityOfService.AtMostOnce)
+        {
+            try
+            {
+                await SendAsync(item.Packet, CancellationToken.None);
+                item.Completion.TrySetResult();
+            }
+            catch (ArgumentException ex)
+            {
+                item.Completion.TrySetException(ex);
+            }
+            return;
+        }
+        var window = _inFlight;
+        await window.WaitAsync(_cts.Token);
+        ushort id;
+        TaskCompletionSource<MqttPacket> ack;
+        try
+        {
+            (id, ack) = RegisterRequest();
+        }
+        catch
+        {
+            window.Release();
+            throw;
+        }
+        _ = ack.Task.ContinueWith(t =>
+        {
+            window.Release();
+            _pending.TryRemove(id, out _);
+            if (t.IsFaulted) item.Completion.TrySetException(t.Exception!.InnerExceptions);
+            else if (t.IsCanceled) item.Completion.TrySetCanceled();
+            else if (t.Result is MqttPubAckPacket { ReasonCode: >= (MqttReasonCode)0x80 } refused)
+                item.Completion.TrySetException(new MqttPublishRejectedException(refused.ReasonCode, refused.Properties.ReasonString));
+            else item.Completion.TrySetResult();
+        }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        var packet = new MqttPublishPacket
+        {
+            Topic = item.Packet.Topic, Payload = item.Packet.Payload, Retain = item.Packet.Retain, Dup = item.Packet.Dup,
+            QoS = item.Packet.QoS, PacketId = id, Properties = item.Packet.Properties,
+        };
+        try
+        {
+            await SendAsync(packet, CancellationToken.None);
+        }
+        catch (ArgumentException ex)
+        {
+            // Not encodable (e.g. above the broker's maximum packet size): this message fails, the link stays.
+            if (_pending.TryRemove(id, out var tcs)) tcs.TrySetException(ex);
+        }
+    }
+
+    private void FailQueuedPublishes()
+    {
+        while (_publishQueue.Reader.TryRead(out var item))
+            item.Completion.TrySetException(new MqttConnectionLostException("Connection lost before the message was sent."));
     }
 
     /// <summary>Subscribes and returns the SUBACK codes, one per filter.</summary>
@@ -197,6 +279,8 @@ internal sealed class MqttConnection : IAsyncDisposable
         {
             if (_pending.TryRemove(id, out _)) tcs.TrySetException(lost);
         }
+        _publishQueue.Writer.TryComplete();
+        FailQueuedPublishes();
         _cts.Cancel();
         try { _stream.Dispose(); } catch (IOException) { } catch (ObjectDisposedException) { }
         _closed.TrySetResult(reason);
@@ -389,7 +473,7 @@ internal sealed class MqttConnection : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         Break(new MqttConnectionLostException("Connection disposed."));
-        try { await Task.WhenAll(_readLoop, _keepAliveLoop).WaitAsync(TimeSpan.FromSeconds(5)); }
+        try { await Task.WhenAll(_readLoop, _keepAliveLoop, _publishLoop).WaitAsync(TimeSpan.FromSeconds(5)); }
         catch (Exception ex) when (ex is TimeoutException or OperationCanceledException) { }
         _cts.Dispose();
     }
