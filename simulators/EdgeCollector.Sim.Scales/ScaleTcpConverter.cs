@@ -80,6 +80,7 @@ public sealed class ScaleTcpConverter : IAsyncDisposable
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         cts.CancelAfter(timeout);
         var client = await _listener.AcceptTcpClientAsync(cts.Token);
+        client.NoDelay = true; // converters forward each serial frame as it comes
         Interlocked.Increment(ref _connections);
         return client;
     }
