@@ -2,6 +2,8 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Configuration.EnvironmentVariables;
+using Microsoft.Extensions.Configuration.Json;
 
 namespace EdgeCollector.Configuration;
 
@@ -28,44 +30,62 @@ public static class ConfigLoader
     /// <returns>The model, or every problem found.</returns>
     public static ConfigLoadResult Load(string? path, IDictionary<string, string?>? overrides = null)
     {
-        var builder = new ConfigurationBuilder();
         string origin;
-        Stream? demo = null;
-        try
+        Stream stream;
+        if (path is null)
         {
-            if (path is null)
-            {
-                origin = "embedded " + DemoResourceName;
-                demo = typeof(ConfigLoader).Assembly.GetManifestResourceStream(DemoResourceName)
-                    ?? throw new InvalidOperationException($"The assembly carries no {DemoResourceName} resource (see EdgeCollector.csproj).");
-                builder.AddJsonStream(demo);
-            }
-            else
-            {
-                origin = System.IO.Path.GetFullPath(path);
-                if (!File.Exists(origin))
-                    return new ConfigLoadResult(null, [$"{path}: configuration file not found ({origin})"], origin);
-                builder.AddJsonFile(origin, optional: false, reloadOnChange: false);
-            }
-            builder.AddEnvironmentVariables(EnvironmentPrefix);
-            if (overrides is not null)
-                builder.AddInMemoryCollection(overrides);
-
-            IConfigurationRoot root;
+            origin = "embedded " + DemoResourceName;
+            stream = typeof(ConfigLoader).Assembly.GetManifestResourceStream(DemoResourceName)
+                ?? throw new InvalidOperationException($"The assembly carries no {DemoResourceName} resource (see EdgeCollector.csproj).");
+        }
+        else
+        {
+            origin = System.IO.Path.GetFullPath(path);
+            if (!File.Exists(origin))
+                return new ConfigLoadResult(null, [$"{path}: configuration file not found ({origin})"], origin);
             try
             {
-                root = builder.Build();
+                stream = File.OpenRead(origin);
             }
-            catch (Exception ex) when (ex is InvalidDataException or FormatException or JsonException or IOException)
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {
-                return new ConfigLoadResult(null, [$"{path ?? DemoResourceName}: {DescribeLoadFailure(ex)}"], origin);
+                return new ConfigLoadResult(null, [$"{path}: cannot be read: {ex.Message}"], origin);
             }
-            return ConfigReader.Read(root, origin);
         }
-        finally
+
+        // The same providers (and so the same parsing rules) as AddJsonStream and
+        // AddEnvironmentVariables, read into one flat dictionary instead of an IConfigurationRoot:
+        // walking a root costs a scan of every key per node (see ConfigTree).
+        var json = new FlatJsonProvider();
+        try
         {
-            demo?.Dispose();
+            using (stream)
+                json.Load(stream);
         }
+        catch (Exception ex) when (ex is InvalidDataException or FormatException or JsonException or IOException)
+        {
+            return new ConfigLoadResult(null, [$"{path ?? DemoResourceName}: {DescribeLoadFailure(ex)}"], origin);
+        }
+        var environment = new FlatEnvironmentProvider(EnvironmentPrefix);
+        environment.Load();
+
+        var merged = new Dictionary<string, string?>(json.Keys, StringComparer.OrdinalIgnoreCase);
+        foreach (var layer in new[] { environment.Keys, overrides ?? new Dictionary<string, string?>() })
+        {
+            foreach (var (key, value) in layer)
+                merged[key] = value;
+        }
+        return ConfigReader.Read(merged, origin);
+    }
+
+    private sealed class FlatJsonProvider() : JsonStreamConfigurationProvider(new JsonStreamConfigurationSource())
+    {
+        public IDictionary<string, string?> Keys => Data;
+    }
+
+    private sealed class FlatEnvironmentProvider(string prefix) : EnvironmentVariablesConfigurationProvider(prefix)
+    {
+        public IDictionary<string, string?> Keys => Data;
     }
 
     /// <summary>

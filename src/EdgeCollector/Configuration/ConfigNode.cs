@@ -17,6 +17,58 @@ internal sealed class ConfigProblems
 }
 
 /// <summary>
+/// A snapshot of a configuration as a tree, built once from its flattened keys. The reader walks
+/// this instead of <see cref="IConfiguration"/>, whose <c>GetChildren</c> scans every key of every
+/// provider on each call: a walk over a plant with tens of thousands of tags would be quadratic.
+/// </summary>
+internal sealed class ConfigTree
+{
+    private readonly Dictionary<string, ConfigTree> _children = new(StringComparer.OrdinalIgnoreCase);
+    private List<ConfigTree>? _ordered;
+
+    private ConfigTree(string key, string path)
+    {
+        Key = key;
+        Path = path;
+    }
+
+    public string Key { get; }
+
+    /// <summary>The configuration path (<c>Sources:1:Tags:0:WordOrder</c>); "" for the root.</summary>
+    public string Path { get; }
+
+    public string? Value { get; private set; }
+
+    /// <summary>Children in configuration order (numeric keys numerically, as <see cref="ConfigurationKeyComparer"/> sorts).</summary>
+    public IReadOnlyList<ConfigTree> Children =>
+        _ordered ??= [.. _children.Values.OrderBy(c => c.Key, ConfigurationKeyComparer.Instance)];
+
+    public ConfigTree? Child(string key) => _children.GetValueOrDefault(key);
+
+    /// <summary>Builds the tree; keys compare case-insensitively and the first spelling of a key is kept.</summary>
+    public static ConfigTree Build(IEnumerable<KeyValuePair<string, string?>> flat)
+    {
+        var root = new ConfigTree("", "");
+        foreach (var (key, value) in flat)
+        {
+            var node = root;
+            foreach (var segment in key.Split(ConfigurationPath.KeyDelimiter))
+            {
+                if (!node._children.TryGetValue(segment, out var child))
+                {
+                    child = new ConfigTree(segment, node.Path.Length == 0 ? segment : node.Path + ConfigurationPath.KeyDelimiter + segment);
+                    node._children[segment] = child;
+                    node._ordered = null;
+                }
+                node = child;
+            }
+            node.Value = value;
+        }
+        return root;
+    }
+}
+
+/// <summary>
 /// One key of the configuration tree with typed readers that report every problem (with the
 /// key's path, <c>Sources[1].Tags[0].WordOrder</c>) instead of throwing, so start-up can list
 /// them all at once. An absent key, a JSON <c>null</c> and an empty string all read as "not set"
@@ -24,30 +76,40 @@ internal sealed class ConfigProblems
 /// </summary>
 internal readonly partial struct ConfigNode
 {
-    private readonly IConfiguration _configuration;
+    private readonly ConfigTree? _tree;
+    private readonly string _configurationPath;
     private readonly ConfigProblems _problems;
 
-    public ConfigNode(IConfiguration configuration, ConfigProblems problems)
+    public ConfigNode(ConfigTree root, ConfigProblems problems)
+        : this(root, root.Path, problems)
     {
-        _configuration = configuration;
+    }
+
+    private ConfigNode(ConfigTree? tree, string configurationPath, ConfigProblems problems)
+    {
+        _tree = tree;
+        _configurationPath = configurationPath;
         _problems = problems;
     }
 
     /// <summary>The key's last segment ("" for the root).</summary>
-    public string Key => _configuration is IConfigurationSection s ? s.Key : "";
+    public string Key => _tree?.Key ?? ConfigurationPath.GetSectionKey(_configurationPath);
 
     /// <summary>The key's path in the form the messages use: <c>Sources[1].Tags[0].WordOrder</c>.</summary>
-    public string Path => _configuration is IConfigurationSection s ? FormatPath(s.Path) : "";
+    public string Path => FormatPath(_configurationPath);
 
-    private string? RawValue => _configuration is IConfigurationSection s ? s.Value : null;
+    private string? RawValue => _tree?.Value;
 
-    private bool HasChildren => _configuration.GetChildren().Any();
+    private bool HasChildren => _tree is { Children.Count: > 0 };
 
     /// <summary>True when the key holds a non-empty value or child keys.</summary>
     public bool Exists => !string.IsNullOrEmpty(RawValue) || HasChildren;
 
     /// <summary>The child key <paramref name="key"/> (which may not exist).</summary>
-    public ConfigNode this[string key] => new(_configuration.GetSection(key), _problems);
+    public ConfigNode this[string key] => new(
+        _tree?.Child(key),
+        _configurationPath.Length == 0 ? key : ConfigurationPath.Combine(_configurationPath, key),
+        _problems);
 
     /// <summary>Records a problem at this key.</summary>
     public void Error(string message) => _problems.Add(Path, message);
@@ -56,7 +118,7 @@ internal readonly partial struct ConfigNode
     public IEnumerable<ConfigNode> Children()
     {
         var problems = _problems;
-        return _configuration.GetChildren().Select(c => new ConfigNode(c, problems));
+        return (_tree?.Children ?? []).Select(c => new ConfigNode(c, c.Path, problems));
     }
 
     /// <summary>Reports every child key not in <paramref name="allowed"/> (compared case-insensitively, as configuration keys are).</summary>
@@ -109,7 +171,7 @@ internal readonly partial struct ConfigNode
             return false;
         }
         var notIndex = Children().FirstOrDefault(c => !int.TryParse(c.Key, NumberStyles.None, CultureInfo.InvariantCulture, out _));
-        if (notIndex._configuration is not null)
+        if (notIndex._problems is not null)
         {
             Error($"expected {what}, found the key '{notIndex.Key}'");
             return false;

@@ -27,11 +27,21 @@ public sealed partial class ConfigReader
     /// <param name="configuration">The tree; its root keys are contracts.md §1's (<c>Site</c>, <c>Sources</c>, …).</param>
     /// <param name="origin">Where the tree came from, carried into the result for the start-up log.</param>
     /// <returns>The model, or every problem found.</returns>
+    /// <remarks>
+    /// The tree is flattened once with <see cref="ConfigurationExtensions.AsEnumerable(IConfiguration)"/>, which
+    /// is slow on very large trees; <see cref="ConfigLoader.Load"/> reads its sources without that cost.
+    /// </remarks>
     public static ConfigLoadResult Read(IConfiguration configuration, string origin = "configuration")
     {
         ArgumentNullException.ThrowIfNull(configuration);
+        return Read(configuration.AsEnumerable(), origin);
+    }
+
+    /// <summary>Reads and validates flattened configuration keys (<c>Sources:1:Tags:0:WordOrder</c> → value); a later duplicate key wins.</summary>
+    internal static ConfigLoadResult Read(IEnumerable<KeyValuePair<string, string?>> flat, string origin)
+    {
         var reader = new ConfigReader();
-        var config = reader.ReadRoot(new ConfigNode(configuration, reader._problems));
+        var config = reader.ReadRoot(new ConfigNode(ConfigTree.Build(flat), reader._problems));
         return new ConfigLoadResult(config, reader._problems.Messages, origin);
     }
 
