@@ -142,14 +142,20 @@ internal readonly partial struct ConfigNode
     }
 
     /// <summary>True when this key is an object (has child keys) or is not set; reports a plain value.</summary>
-    public bool IsObject()
+    public bool IsObject() => IsContainer("an object");
+
+    private bool IsContainer(string what)
     {
-        if (!string.IsNullOrEmpty(RawValue) && !HasChildren)
+        if (string.IsNullOrEmpty(RawValue))
+            return true;
+        if (HasChildren)
         {
-            Error($"expected an object, found the value '{Shorten(RawValue)}'");
-            return false;
+            // Only an override can do this (EDGE_Site=x next to the file's Site object).
+            Error($"holds keys and also the value '{Shorten(RawValue)}' (from an override?), which means nothing here");
+            return true;
         }
-        return true;
+        Error($"expected {what}, found the value '{Shorten(RawValue)}'");
+        return false;
     }
 
     /// <summary>The elements of an array key (none when not set); each keeps its index in its path.</summary>
@@ -165,11 +171,8 @@ internal readonly partial struct ConfigNode
 
     private bool IsArrayLike(string what)
     {
-        if (!string.IsNullOrEmpty(RawValue) && !HasChildren)
-        {
-            Error($"expected {what}, found the value '{Shorten(RawValue)}'");
+        if (!IsContainer(what))
             return false;
-        }
         var notIndex = Children().FirstOrDefault(c => !int.TryParse(c.Key, NumberStyles.None, CultureInfo.InvariantCulture, out _));
         if (notIndex._problems is not null)
         {

@@ -83,6 +83,7 @@ public sealed class ValidationTests
     [InlineData("\"GridTCO2PerMWh\": 0.5366,", "\"GridTCO2PerMWh\": 0.5366, \"GreenKWhShare\": 1.5,", "Factors.Electricity.GreenKWhShare: 1.5 is out of range 0..1")]
     [InlineData("\"PostConsumerOther\": 0.92", "\"PostConsumerOther\": 1.01", "Factors.MaterialYield.PostConsumerOther: 1.01 is out of range 0..1")]
     [InlineData("\"PostConsumerOther\": 0.92", "\"Scrap\": 0.92", "Factors.MaterialYield.Scrap: 'Scrap' is not one of Primary", "Factors.MaterialYield: needs PostConsumerOther")]
+    [InlineData("\"Unit\": \"Nm3\"", "\"Unit\": \"Nm3\", \"Min\": 10, \"Max\": 1", "Sources[1].Tags[0].Max: the physical limits are reversed: Min 10 is above Max 1")]
     // Unknown keys
     [InlineData("\"WordOrder\": \"CDAB\"", "\"WordOder\": \"CDAB\"", "Sources[1].Tags[0].WordOder: unknown key (did you mean 'WordOrder'?)")]
     [InlineData("\"Port\": 502,", "\"Port\": 502, \"Baud\": 9600,", "Sources[1].Baud: not used by a ModbusTcp source")]
@@ -135,6 +136,9 @@ public sealed class ValidationTests
     [InlineData("Targets:IntensityTCO2ePerT:2026", "0.77", "Targets.Source: required")]
     [InlineData("Targets:ScrapUseT:next", "1", "Targets.ScrapUseT.next: 'next' is not a year", "Targets.Source: required")]
     [InlineData("Sources:1:PollMs", "0", "Sources[1].PollMs: 0 is out of range 1..2147483647")]
+    [InlineData("Engine", "5", "Engine: expected an object, found the value '5'")]
+    [InlineData("Site:ShiftStarts", "08:00", "Site.ShiftStarts: holds keys and also the value '08:00' (from an override?)")]
+    [InlineData("Sources:1:Tags:0:Counter:Max", "0", "Sources[1].Tags[0].Counter.Max: 0 must be greater than 0")]
     public void Sections_without_a_baseline_key_are_checked_too(string key, string value, params string[] expected)
     {
         var result = LoadJson(ValidJson, new Dictionary<string, string?> { [key] = value });
