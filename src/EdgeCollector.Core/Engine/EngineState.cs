@@ -20,10 +20,34 @@ public sealed class EngineState
     public List<MinuteSlot?> Minutes { get; set; } = [];
     /// <summary>[entity][kind: 0 minute, 1 shift, 2 day].</summary>
     public SeriesState[][] Series { get; set; } = [];
+    /// <summary>Published windows kept for corrections; checkpointed row by row (<see cref="Checkpoint"/>), not in the state blob.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
     public Dictionary<string, PublishedWindow> Published { get; set; } = new(StringComparer.Ordinal);
+    /// <summary>Tickets kept for voids; checkpointed row by row, not in the state blob.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
     public Dictionary<string, TicketState> Tickets { get; set; } = new(StringComparer.Ordinal);
     /// <summary>Counter flag intervals per entity.</summary>
     public List<FlagInterval>[] Flags { get; set; } = [];
+}
+
+/// <summary>
+/// What changed since the last checkpoint: the small core state as one blob, and the long-lived
+/// collections (published windows, tickets) as upserted and deleted rows, so a checkpoint costs
+/// what changed, not what is retained.
+/// </summary>
+public sealed record Checkpoint(
+    byte[] Core,
+    List<KeyValuePair<string, byte[]>> PublishedUpserts,
+    List<string> PublishedDeletes,
+    List<KeyValuePair<string, byte[]>> TicketUpserts,
+    List<string> TicketDeletes);
+
+/// <summary>The whole state in one document (tests and small tools).</summary>
+public sealed class EngineSnapshot
+{
+    public EngineState State { get; set; } = new();
+    public List<PublishedWindow> Published { get; set; } = [];
+    public List<TicketState> Tickets { get; set; } = [];
 }
 
 public sealed class MinuteSlot

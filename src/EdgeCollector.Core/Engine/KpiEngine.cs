@@ -89,10 +89,82 @@ public sealed class KpiEngine
 
     public int PendingMessageCount => _out.Count;
 
-    public byte[] SaveState() => JsonSerializer.SerializeToUtf8Bytes(_s, StateJson);
+    private readonly HashSet<string> _publishedDirty = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _publishedDeleted = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _ticketsDirty = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _ticketsDeleted = new(StringComparer.Ordinal);
 
-    public static EngineState LoadState(ReadOnlySpan<byte> json) =>
-        JsonSerializer.Deserialize<EngineState>(json, StateJson) ?? throw new InvalidDataException("empty engine state");
+    /// <summary>The whole state as one JSON document.</summary>
+    public byte[] SaveState() => JsonSerializer.SerializeToUtf8Bytes(new EngineSnapshot
+    {
+        State = _s,
+        Published = [.. _s.Published.Values],
+        Tickets = [.. _s.Tickets.Values],
+    }, StateJson);
+
+    public static EngineState LoadState(ReadOnlySpan<byte> json)
+    {
+        var snapshot = JsonSerializer.Deserialize<EngineSnapshot>(json, StateJson) ?? throw new InvalidDataException("empty engine state");
+        var state = snapshot.State;
+        foreach (var p in snapshot.Published)
+        {
+            state.Published[p.Id] = p;
+        }
+
+        foreach (var t in snapshot.Tickets)
+        {
+            state.Tickets[t.Id] = t;
+        }
+
+        return state;
+    }
+
+    /// <summary>What changed since the last call (the host commits it in one transaction).</summary>
+    public Checkpoint TakeCheckpoint()
+    {
+        var checkpoint = new Checkpoint(
+            JsonSerializer.SerializeToUtf8Bytes(_s, StateJson),
+            _publishedDirty.Select(id => KeyValuePair.Create(id, JsonSerializer.SerializeToUtf8Bytes(_s.Published[id], StateJson))).ToList(),
+            [.. _publishedDeleted],
+            _ticketsDirty.Select(id => KeyValuePair.Create(id, JsonSerializer.SerializeToUtf8Bytes(_s.Tickets[id], StateJson))).ToList(),
+            [.. _ticketsDeleted]);
+        _publishedDirty.Clear();
+        _publishedDeleted.Clear();
+        _ticketsDirty.Clear();
+        _ticketsDeleted.Clear();
+        return checkpoint;
+    }
+
+    /// <summary>Rebuilds state from checkpointed rows (see <see cref="TakeCheckpoint"/>).</summary>
+    public static EngineState Restore(ReadOnlySpan<byte> core, IEnumerable<byte[]> published, IEnumerable<byte[]> tickets)
+    {
+        var state = JsonSerializer.Deserialize<EngineState>(core, StateJson) ?? throw new InvalidDataException("empty engine state");
+        foreach (var row in published)
+        {
+            var p = JsonSerializer.Deserialize<PublishedWindow>(row, StateJson)!;
+            state.Published[p.Id] = p;
+        }
+
+        foreach (var row in tickets)
+        {
+            var t = JsonSerializer.Deserialize<TicketState>(row, StateJson)!;
+            state.Tickets[t.Id] = t;
+        }
+
+        return state;
+    }
+
+    private void PublishedChanged(string id)
+    {
+        _publishedDirty.Add(id);
+        _publishedDeleted.Remove(id);
+    }
+
+    private void TicketChanged(string id)
+    {
+        _ticketsDirty.Add(id);
+        _ticketsDeleted.Remove(id);
+    }
 
     private static EngineState NewState(PlantModel m)
     {
@@ -534,6 +606,7 @@ public sealed class KpiEngine
         {
             var ticket = _s.Tickets[pending];
             ticket.HeatId = id;
+            TicketChanged(pending);
             heat.Direct.AddTicket(ticket.Role, ticket.Material, ticket.GrossKg, ticket.YieldNetKg, +1);
         }
 
@@ -619,6 +692,7 @@ public sealed class KpiEngine
             HeatId = heat?.Id,
         };
         _s.Tickets[id] = ticket;
+        TicketChanged(id);
         Slot(EngineTime.FloorMinute(stableAt)).Furnace[f].AddTicket(scale.Role, material, grossKg, yieldNet, +1);
         heat?.Direct.AddTicket(scale.Role, material, grossKg, yieldNet, +1);
         if (pending)
@@ -642,6 +716,7 @@ public sealed class KpiEngine
         }
 
         t.Voided = true;
+        TicketChanged(t.Id);
         Counters.Voids++;
         string furnaceId = _m.Furnaces[t.Furnace].Id;
         string voidId = MessageIds.Void(_m.SiteId, t.Scale, t.StableAt);
@@ -685,6 +760,7 @@ public sealed class KpiEngine
             pw.Figures.AddTicket(t.Role, t.Material, t.GrossKg, t.YieldNetKg, -1);
             pw.Rev++;
             AddFlagOrdered(pw.Flags, QualityFlags.Corrected);
+            PublishedChanged(pw.Id);
             Emit(pw);
         }
 
@@ -864,6 +940,7 @@ public sealed class KpiEngine
             HeelDeltaKg = heelDelta,
         };
         _s.Published[id] = pw;
+        PublishedChanged(id);
         Emit(pw);
     }
 
@@ -1123,11 +1200,15 @@ public sealed class KpiEngine
                          .Select(p => p.Key).ToList())
             {
                 _s.Published.Remove(key);
+                _publishedDirty.Remove(key);
+                _publishedDeleted.Add(key);
             }
 
             foreach (var key in _s.Tickets.Where(t => t.Value.StableAt < now - LongWindowRetention).Select(t => t.Key).ToList())
             {
                 _s.Tickets.Remove(key);
+                _ticketsDirty.Remove(key);
+                _ticketsDeleted.Add(key);
             }
 
             foreach (var fs in _s.Furnaces)

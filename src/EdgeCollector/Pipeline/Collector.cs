@@ -48,7 +48,7 @@ public sealed class Collector
         await using var store = await StateStore.OpenAsync(dataDir, stop);
         var (saved, positions) = await store.LoadAsync(stop);
         var model = new PlantModel(_config);
-        var engine = new KpiEngine(model, saved is null ? null : KpiEngine.LoadState(saved))
+        var engine = new KpiEngine(model, saved)
         {
             Log = message => _log.LogWarning("engine: {Message}", message),
         };
@@ -174,7 +174,7 @@ public sealed class Collector
 
     private async Task CommitAsync(StateStore store, KpiEngine engine, List<OutgoingMessage> messages, Dictionary<string, long> positions, CancellationToken ct)
     {
-        await store.CommitAsync(engine.SaveState(), engine.RecordTime, messages, positions, ct);
+        await store.CommitAsync(engine.TakeCheckpoint(), engine.RecordTime, messages, positions, ct);
         messages.Clear();
         positions.Clear();
         Interlocked.Increment(ref Metrics.Checkpoints);

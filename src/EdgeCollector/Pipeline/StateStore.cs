@@ -29,22 +29,32 @@ public sealed class StateStore : IAsyncDisposable
             CREATE TABLE IF NOT EXISTS engine_state (id INTEGER PRIMARY KEY CHECK (id = 1), state BLOB NOT NULL, record_time INTEGER NOT NULL);
             CREATE TABLE IF NOT EXISTS outbox (seq INTEGER PRIMARY KEY, topic TEXT NOT NULL, payload BLOB NOT NULL, id TEXT NOT NULL, rev INTEGER NOT NULL, retain INTEGER NOT NULL);
             CREATE TABLE IF NOT EXISTS positions (source TEXT PRIMARY KEY, position INTEGER NOT NULL);
-            CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+            CREATE TABLE IF NOT EXISTS published (id TEXT PRIMARY KEY, json BLOB NOT NULL);
+            CREATE TABLE IF NOT EXISTS tickets (id TEXT PRIMARY KEY, json BLOB NOT NULL);
             """;
         await cmd.ExecuteNonQueryAsync(ct);
         return new StateStore(db);
     }
 
-    public async Task<(byte[]? State, Dictionary<string, long> Positions)> LoadAsync(CancellationToken ct = default)
+    /// <returns>The engine state (null at first start) and each source's committed position.</returns>
+    public async Task<(EngineState? State, Dictionary<string, long> Positions)> LoadAsync(CancellationToken ct = default)
     {
-        byte[]? state = null;
+        EngineState? state = null;
+        byte[]? core = null;
         await using (var cmd = _db.CreateCommand())
         {
             cmd.CommandText = "SELECT state FROM engine_state WHERE id = 1";
             if (await cmd.ExecuteScalarAsync(ct) is byte[] bytes)
             {
-                state = bytes;
+                core = bytes;
             }
+        }
+
+        if (core is not null)
+        {
+            var published = await ReadBlobsAsync("published", ct);
+            var tickets = await ReadBlobsAsync("tickets", ct);
+            state = KpiEngine.Restore(core, published, tickets);
         }
 
         var positions = new Dictionary<string, long>(StringComparer.Ordinal);
@@ -61,18 +71,35 @@ public sealed class StateStore : IAsyncDisposable
         return (state, positions);
     }
 
-    /// <summary>Commits engine state, its new messages and source positions atomically.</summary>
-    public async Task CommitAsync(byte[] state, long recordTime, IReadOnlyList<OutgoingMessage> messages, IReadOnlyDictionary<string, long> positions, CancellationToken ct = default)
+    private async Task<List<byte[]>> ReadBlobsAsync(string table, CancellationToken ct)
+    {
+        var rows = new List<byte[]>();
+        await using var cmd = _db.CreateCommand();
+        cmd.CommandText = $"SELECT json FROM {table}";
+        await using var reader = await cmd.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
+        {
+            rows.Add((byte[])reader.GetValue(0));
+        }
+
+        return rows;
+    }
+
+    /// <summary>Commits an engine checkpoint, its new messages and source positions atomically.</summary>
+    public async Task CommitAsync(Checkpoint state, long recordTime, IReadOnlyList<OutgoingMessage> messages, IReadOnlyDictionary<string, long> positions, CancellationToken ct = default)
     {
         await using var tx = (SqliteTransaction)await _db.BeginTransactionAsync(ct);
         await using (var cmd = _db.CreateCommand())
         {
             cmd.Transaction = tx;
             cmd.CommandText = "INSERT INTO engine_state (id, state, record_time) VALUES (1, $s, $t) ON CONFLICT(id) DO UPDATE SET state = excluded.state, record_time = excluded.record_time";
-            cmd.Parameters.AddWithValue("$s", state);
+            cmd.Parameters.AddWithValue("$s", state.Core);
             cmd.Parameters.AddWithValue("$t", recordTime);
             await cmd.ExecuteNonQueryAsync(ct);
         }
+
+        await UpsertAsync(tx, "published", state.PublishedUpserts, state.PublishedDeletes, ct);
+        await UpsertAsync(tx, "tickets", state.TicketUpserts, state.TicketDeletes, ct);
 
         if (messages.Count > 0)
         {
@@ -113,6 +140,37 @@ public sealed class StateStore : IAsyncDisposable
         }
 
         await tx.CommitAsync(ct);
+    }
+
+    private async Task UpsertAsync(SqliteTransaction tx, string table, List<KeyValuePair<string, byte[]>> upserts, List<string> deletes, CancellationToken ct)
+    {
+        if (upserts.Count > 0)
+        {
+            await using var cmd = _db.CreateCommand();
+            cmd.Transaction = tx;
+            cmd.CommandText = $"INSERT INTO {table} (id, json) VALUES ($id, $json) ON CONFLICT(id) DO UPDATE SET json = excluded.json";
+            var id = cmd.Parameters.Add("$id", SqliteType.Text);
+            var json = cmd.Parameters.Add("$json", SqliteType.Blob);
+            foreach (var (key, value) in upserts)
+            {
+                id.Value = key;
+                json.Value = value;
+                await cmd.ExecuteNonQueryAsync(ct);
+            }
+        }
+
+        if (deletes.Count > 0)
+        {
+            await using var cmd = _db.CreateCommand();
+            cmd.Transaction = tx;
+            cmd.CommandText = $"DELETE FROM {table} WHERE id = $id";
+            var id = cmd.Parameters.Add("$id", SqliteType.Text);
+            foreach (var key in deletes)
+            {
+                id.Value = key;
+                await cmd.ExecuteNonQueryAsync(ct);
+            }
+        }
     }
 
     public async Task<List<StoredMessage>> PeekOutboxAsync(int max, CancellationToken ct = default)
