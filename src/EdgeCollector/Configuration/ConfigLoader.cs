@@ -106,7 +106,7 @@ public static class ConfigLoader
             var key = equals > 0 ? NormalizeKey(pair[..equals].Trim()) : null;
             if (key is null)
             {
-                problems.Add($"--set '{pair}': expected Key=Value, e.g. Uplink:Mqtt:Broker=mqtt://10.0.0.5:1883");
+                problems.Add($"'{pair}': expected Key=Value, e.g. Uplink:Mqtt:Broker=mqtt://10.0.0.5:1883");
                 continue;
             }
             result[key] = pair[(equals + 1)..];
