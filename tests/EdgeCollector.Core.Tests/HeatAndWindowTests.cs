@@ -208,3 +208,25 @@ public class PublicationTests
         Assert.Equal(3, ex.Line);
     }
 }
+
+public class PeriodTests
+{
+    [Fact]
+    public void Month_to_date_sums_published_days_and_the_minutes_of_the_open_day()
+    {
+        var h = new Harness(Config([Furnace("F1", meters: [new MeterConfig { Tag = "F1.Power", Kind = MeterKind.Electricity }])]));
+        long d0 = T("2026-10-31T16:00:00Z");                   // 2026-11-01 00:00 in Asia/Shanghai
+        h.Sample("F1.Power", d0, 0);
+        h.Sample("F1.Power", At(d0, 86400), 100);              // day 1: 100 kWh
+        h.Load("F1-charge", At(d0, 90000), 1000);
+        h.Sample("F1.Power", At(d0, 2 * 86400), 300);          // day 2: 200 kWh
+        h.Sample("F1.Power", At(d0, 2 * 86400 + 3600), 330);   // day 3 so far: 30 kWh
+        h.Run();
+        Assert.Equal(2, h.Payloads("/F1/kpi/day").Count());
+        var mtd = h.Engine.ToDate(0, year: false);
+        Assert.Equal(330, mtd.ElectricityKWh, 1e-9);
+        Assert.Equal(1000, mtd.ChargedKg);
+        var ytd = h.Engine.ToDate(h.Engine.Model.SiteEntity, year: true);
+        Assert.Equal(330, ytd.ElectricityKWh, 1e-9);
+    }
+}

@@ -1056,11 +1056,41 @@ public sealed class KpiEngine
         into.AddEnergy(s.GasNm3, s.ElectricityKWh, s.EnergyGJ, s.Scope1TCO2, share * fraction);
     }
 
-    /// <summary>Site-meter energy allocated to a furnace over [from, to) (dashboard use).</summary>
-    public Figures CurrentFigures(int entity, long from, long to)
+    /// <summary>
+    /// Figures of an entity over [from, to) for the dashboard's month- and year-to-date (product.md
+    /// "Intensity"): whole local days from their published day windows (latest revision), the rest
+    /// from the minutes still held. <paramref name="from"/> must be a local day start.
+    /// </summary>
+    public Figures PeriodFigures(int entity, long from, long to)
     {
-        var c = new Candidate(entity, WindowKind.Shift, EngineTime.FloorMinute(from), to, null);
-        return ComputeFigures(c);
+        var result = new Figures();
+        long cursor = from;
+        string entityName = _m.EntityName(entity);
+        while (cursor < to)
+        {
+            var (start, end) = _m.Calendar.DayContaining(cursor);
+            if (end <= to && _s.Published.TryGetValue(MessageIds.Kpi(_m.SiteId, entityName, "day", start), out var day))
+            {
+                result.Add(day.Figures);
+            }
+            else
+            {
+                long stop = Math.Min(end, to);
+                result.Add(ComputeFigures(new Candidate(entity, WindowKind.Shift, EngineTime.FloorMinute(cursor), EngineTime.CeilMinute(stop), null)));
+            }
+
+            cursor = end;
+        }
+
+        return result;
+    }
+
+    /// <summary>Month- or year-to-date figures of an entity at the current record time.</summary>
+    public Figures ToDate(int entity, bool year)
+    {
+        long now = _s.RecordTime;
+        long from = year ? _m.Calendar.YearStart(now) : _m.Calendar.MonthStart(now);
+        return PeriodFigures(entity, from, now);
     }
 
     // ---------------------------------------------------------------- finality groups

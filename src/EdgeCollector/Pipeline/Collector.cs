@@ -13,6 +13,11 @@ public sealed class CollectorOptions
     /// <summary>Stop when every source has ended, publishing what a replay would at the end (tests, backfill).</summary>
     public bool ExitWhenSourcesEnd { get; init; }
     public TimeSpan CheckpointInterval { get; init; } = TimeSpan.FromSeconds(1);
+    /// <summary>
+    /// How far behind the wall clock live engine time is held, so a sample that reaches the engine a
+    /// little late (poll latency, OPC UA publishing interval) still lands at its own timestamp.
+    /// </summary>
+    public TimeSpan LiveClockLag { get; init; } = TimeSpan.FromSeconds(5);
     public int ChannelCapacity { get; init; } = 10_000;
 }
 
@@ -103,7 +108,7 @@ public sealed class Collector
 
                 if (_options.LiveClock && engine.Started)
                 {
-                    engine.AdvanceTo(_time.GetUtcNow().UtcTicks);
+                    engine.AdvanceTo((_time.GetUtcNow() - _options.LiveClockLag).UtcTicks);
                     messages.AddRange(engine.TakeMessages());
                 }
 
