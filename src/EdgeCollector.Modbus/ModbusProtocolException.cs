@@ -49,10 +49,6 @@ public sealed class ModbusProtocolException : Exception
 
     /// <summary>Unit id of the offending frame.</summary>
     public byte UnitId { get; }
-
-    /// <summary>Same details, attached to a known frame.</summary>
-    internal ModbusProtocolException InFrame(int frameLength, ushort transactionId, byte unitId) =>
-        new(Message, ExceptionCode, frameLength, FunctionCode, transactionId, unitId);
 }
 
 /// <summary>The device answered with a Modbus exception response (Modbus Application Protocol v1.1b3 §7).</summary>

@@ -105,24 +105,27 @@ public static class ModbusPduCodec
     /// Parses a complete request PDU (its length known from the framing).
     /// Throws <see cref="ModbusProtocolException"/> carrying the exception code a server should answer (§7 and the §6 state diagrams).
     /// </summary>
-    public static ModbusRequest ParseRequest(ReadOnlySpan<byte> pdu)
+    public static ModbusRequest ParseRequest(ReadOnlySpan<byte> pdu) => ParseRequest(pdu, default);
+
+    /// <summary>Same, with the enclosing frame's details put straight into any exception (one throw per bad frame).</summary>
+    internal static ModbusRequest ParseRequest(ReadOnlySpan<byte> pdu, FrameContext frame)
     {
         if (pdu.IsEmpty)
         {
-            throw Malformed("Empty PDU", 0, ModbusExceptionCode.IllegalFunction, "§4.1");
+            throw Malformed("Empty PDU", 0, ModbusExceptionCode.IllegalFunction, "§4.1", frame);
         }
 
         byte fc = pdu[0];
         if (!IsSupported(fc))
         {
-            throw Malformed($"Function code 0x{fc:X2} is not supported", fc, ModbusExceptionCode.IllegalFunction, "§6");
+            throw Malformed($"Function code 0x{fc:X2} is not supported", fc, ModbusExceptionCode.IllegalFunction, "§6", frame);
         }
 
         var function = (ModbusFunctionCode)fc;
-        int expected = PredictRequestLength(pdu);
+        int expected = PredictRequestLengthCore(pdu);
         if (expected < 0 || pdu.Length != expected)
         {
-            throw Malformed($"{function} request is {pdu.Length} bytes, expected {(expected < 0 ? "more" : expected)}", fc, ModbusExceptionCode.IllegalDataValue, Clause(function));
+            throw Malformed($"{function} request is {pdu.Length} bytes, expected {(expected < 0 ? "more" : expected)}", fc, ModbusExceptionCode.IllegalDataValue, Clause(function), frame);
         }
 
         ushort address = BinaryPrimitives.ReadUInt16BigEndian(pdu[1..]);
@@ -130,15 +133,15 @@ public static class ModbusPduCodec
         switch (function)
         {
             case ModbusFunctionCode.ReadCoils or ModbusFunctionCode.ReadDiscreteInputs:
-                CheckQuantity(q, ModbusRequest.MaxReadBits, function);
+                CheckQuantity(q, ModbusRequest.MaxReadBits, function, frame);
                 return new ModbusRequest(function, address, q);
             case ModbusFunctionCode.ReadHoldingRegisters or ModbusFunctionCode.ReadInputRegisters:
-                CheckQuantity(q, ModbusRequest.MaxReadRegisters, function);
+                CheckQuantity(q, ModbusRequest.MaxReadRegisters, function, frame);
                 return new ModbusRequest(function, address, q);
             case ModbusFunctionCode.WriteSingleCoil:
                 if (q is not (0xFF00 or 0x0000))
                 {
-                    throw Malformed($"Coil value 0x{q:X4} is neither 0xFF00 nor 0x0000", fc, ModbusExceptionCode.IllegalDataValue, "§6.5");
+                    throw Malformed($"Coil value 0x{q:X4} is neither 0xFF00 nor 0x0000", fc, ModbusExceptionCode.IllegalDataValue, "§6.5", frame);
                 }
 
                 return ModbusRequest.WriteSingleCoil(address, q == 0xFF00);
@@ -146,10 +149,10 @@ public static class ModbusPduCodec
                 return ModbusRequest.WriteSingleRegister(address, q);
             case ModbusFunctionCode.WriteMultipleCoils:
             {
-                CheckQuantity(q, ModbusRequest.MaxWriteCoils, function);
+                CheckQuantity(q, ModbusRequest.MaxWriteCoils, function, frame);
                 if (pdu[5] != (q + 7) / 8)
                 {
-                    throw Malformed($"Byte count {pdu[5]} does not match {q} coils", fc, ModbusExceptionCode.IllegalDataValue, "§6.11");
+                    throw Malformed($"Byte count {pdu[5]} does not match {q} coils", fc, ModbusExceptionCode.IllegalDataValue, "§6.11", frame);
                 }
 
                 return ModbusRequest.WriteMultipleCoils(address, UnpackBits(pdu[6..], q));
@@ -157,10 +160,10 @@ public static class ModbusPduCodec
 
             default: // WriteMultipleRegisters
             {
-                CheckQuantity(q, ModbusRequest.MaxWriteRegisters, function);
+                CheckQuantity(q, ModbusRequest.MaxWriteRegisters, function, frame);
                 if (pdu[5] != 2 * q)
                 {
-                    throw Malformed($"Byte count {pdu[5]} does not match {q} registers", fc, ModbusExceptionCode.IllegalDataValue, "§6.12");
+                    throw Malformed($"Byte count {pdu[5]} does not match {q} registers", fc, ModbusExceptionCode.IllegalDataValue, "§6.12", frame);
                 }
 
                 var values = new ushort[q];
@@ -180,6 +183,17 @@ public static class ModbusPduCodec
     /// </summary>
     public static int PredictRequestLength(ReadOnlySpan<byte> prefix)
     {
+        int length = PredictRequestLengthCore(prefix);
+        return length != Unsupported ? length
+            : throw Malformed($"Function code 0x{prefix[0]:X2} is not supported", prefix[0], ModbusExceptionCode.IllegalFunction, "§6");
+    }
+
+    /// <summary>Returned by the predictors for a function code whose length is unknown.</summary>
+    internal const int Unsupported = -2;
+
+    /// <summary>Like <see cref="PredictRequestLength"/> but returns <see cref="Unsupported"/> instead of throwing.</summary>
+    internal static int PredictRequestLengthCore(ReadOnlySpan<byte> prefix)
+    {
         if (prefix.IsEmpty)
         {
             return -1;
@@ -192,12 +206,20 @@ public static class ModbusPduCodec
             case 15 or 16:
                 return prefix.Length < 6 ? -1 : 6 + prefix[5];
             default:
-                throw Malformed($"Function code 0x{prefix[0]:X2} is not supported", prefix[0], ModbusExceptionCode.IllegalFunction, "§6");
+                return Unsupported;
         }
     }
 
     /// <summary>Length of the response PDU that starts with <paramref name="prefix"/>, or -1 when more bytes are needed to tell.</summary>
     public static int PredictResponseLength(ReadOnlySpan<byte> prefix)
+    {
+        int length = PredictResponseLengthCore(prefix);
+        return length != Unsupported ? length
+            : throw Malformed($"Function code 0x{prefix[0]:X2} in a response is not supported", prefix[0], null, "§6");
+    }
+
+    /// <summary>Like <see cref="PredictResponseLength"/> but returns <see cref="Unsupported"/> instead of throwing.</summary>
+    internal static int PredictResponseLengthCore(ReadOnlySpan<byte> prefix)
     {
         if (prefix.IsEmpty)
         {
@@ -217,7 +239,7 @@ public static class ModbusPduCodec
             case 5 or 6 or 15 or 16:
                 return 5;
             default:
-                throw Malformed($"Function code 0x{fc:X2} in a response is not supported", fc, null, "§6");
+                return Unsupported;
         }
     }
 
@@ -293,18 +315,26 @@ public static class ModbusPduCodec
     }
 
     /// <summary>Parses a complete response PDU (its length known from the framing).</summary>
-    public static ModbusResponse ParseResponse(ReadOnlySpan<byte> pdu)
+    public static ModbusResponse ParseResponse(ReadOnlySpan<byte> pdu) => ParseResponse(pdu, default);
+
+    /// <summary>Same, with the enclosing frame's details put straight into any exception.</summary>
+    internal static ModbusResponse ParseResponse(ReadOnlySpan<byte> pdu, FrameContext frame)
     {
         if (pdu.IsEmpty)
         {
-            throw Malformed("Empty PDU", 0, null, "§4.1");
+            throw Malformed("Empty PDU", 0, null, "§4.1", frame);
         }
 
-        int expected = PredictResponseLength(pdu);
+        int expected = PredictResponseLengthCore(pdu);
         byte fc = pdu[0];
+        if (expected == Unsupported)
+        {
+            throw Malformed($"Function code 0x{fc:X2} in a response is not supported", fc, null, "§6", frame);
+        }
+
         if (expected < 0 || pdu.Length != expected)
         {
-            throw Malformed($"Response with function 0x{fc:X2} is {pdu.Length} bytes, expected {(expected < 0 ? "more" : expected)}", fc, null, "§4.1");
+            throw Malformed($"Response with function 0x{fc:X2} is {pdu.Length} bytes, expected {(expected < 0 ? "more" : expected)}", fc, null, "§4.1", frame);
         }
 
         if ((fc & 0x80) != 0)
@@ -318,7 +348,7 @@ public static class ModbusPduCodec
             case ModbusFunctionCode.ReadCoils or ModbusFunctionCode.ReadDiscreteInputs:
                 if (pdu[1] == 0 || pdu[1] > (ModbusRequest.MaxReadBits + 7) / 8)
                 {
-                    throw Malformed($"Byte count {pdu[1]} out of range", fc, null, Clause(function));
+                    throw Malformed($"Byte count {pdu[1]} out of range", fc, null, Clause(function), frame);
                 }
 
                 return ModbusResponse.ReadBits(function, UnpackBits(pdu[2..], pdu[1] * 8));
@@ -326,7 +356,7 @@ public static class ModbusPduCodec
             {
                 if (pdu[1] == 0 || pdu[1] % 2 != 0 || pdu[1] > 2 * ModbusRequest.MaxReadRegisters)
                 {
-                    throw Malformed($"Byte count {pdu[1]} is not 2 × N with N in 1..125", fc, null, Clause(function));
+                    throw Malformed($"Byte count {pdu[1]} is not 2 × N with N in 1..125", fc, null, Clause(function), frame);
                 }
 
                 var values = new ushort[pdu[1] / 2];
@@ -382,11 +412,11 @@ public static class ModbusPduCodec
         _ => "§6",
     };
 
-    private static void CheckQuantity(ushort quantity, int max, ModbusFunctionCode function)
+    private static void CheckQuantity(ushort quantity, int max, ModbusFunctionCode function, FrameContext frame)
     {
         if (quantity < 1 || quantity > max)
         {
-            throw Malformed($"Quantity {quantity} outside 1..{max}", (byte)function, ModbusExceptionCode.IllegalDataValue, Clause(function));
+            throw Malformed($"Quantity {quantity} outside 1..{max}", (byte)function, ModbusExceptionCode.IllegalDataValue, Clause(function), frame);
         }
     }
 
@@ -400,6 +430,9 @@ public static class ModbusPduCodec
 
     private static T Single<T>(T[]? values) => values is { Length: 1 } ? values[0] : throw new ArgumentException("Single write needs exactly one value.", nameof(values));
 
-    private static ModbusProtocolException Malformed(string what, byte fc, ModbusExceptionCode? code, string clause) =>
-        new($"{what} ({Spec} {clause}).", code, functionCode: fc);
+    private static ModbusProtocolException Malformed(string what, byte fc, ModbusExceptionCode? code, string clause, FrameContext frame = default) =>
+        new($"{what} ({Spec} {clause}).", code, frame.Length == 0 ? null : frame.Length, fc, frame.TransactionId, frame.UnitId);
 }
+
+/// <summary>Where a PDU sits: the enclosing ADU's length and addressing (Length 0 = unknown).</summary>
+internal readonly record struct FrameContext(int Length, ushort TransactionId, byte UnitId);

@@ -58,14 +58,7 @@ public static class ModbusRtuCodec
             return false;
         }
 
-        try
-        {
-            frame = new ModbusFrame<ModbusRequest>(0, adu[0], ModbusPduCodec.ParseRequest(adu[1..(length - 2)]));
-        }
-        catch (ModbusProtocolException ex)
-        {
-            throw ex.InFrame(length, 0, adu[0]);
-        }
+        frame = new ModbusFrame<ModbusRequest>(0, adu[0], ModbusPduCodec.ParseRequest(adu[1..(length - 2)], new FrameContext(length, 0, adu[0])));
 
         reader.Advance(length);
         return true;
@@ -82,14 +75,7 @@ public static class ModbusRtuCodec
             return false;
         }
 
-        try
-        {
-            frame = new ModbusFrame<ModbusResponse>(0, adu[0], ModbusPduCodec.ParseResponse(adu[1..(length - 2)]));
-        }
-        catch (ModbusProtocolException ex)
-        {
-            throw ex.InFrame(length, 0, adu[0]);
-        }
+        frame = new ModbusFrame<ModbusResponse>(0, adu[0], ModbusPduCodec.ParseResponse(adu[1..(length - 2)], new FrameContext(length, 0, adu[0])));
 
         reader.Advance(length);
         return true;
@@ -111,14 +97,10 @@ public static class ModbusRtuCodec
             throw new ModbusProtocolException($"Slave address {adu[0]} is reserved (Modbus over Serial Line v1.02 §2.2).");
         }
 
-        int pdu;
-        try
+        int pdu = request ? ModbusPduCodec.PredictRequestLengthCore(adu[1..head]) : ModbusPduCodec.PredictResponseLengthCore(adu[1..head]);
+        if (pdu == ModbusPduCodec.Unsupported)
         {
-            pdu = request ? ModbusPduCodec.PredictRequestLength(adu[1..head]) : ModbusPduCodec.PredictResponseLength(adu[1..head]);
-        }
-        catch (ModbusProtocolException ex)
-        {
-            throw new ModbusProtocolException($"{ex.Message} Frame length unknown ({FrameClause}).", ex);
+            throw new ModbusProtocolException($"Function code 0x{adu[1]:X2} is not supported, so the frame length is unknown ({FrameClause}).");
         }
 
         if (pdu < 0)

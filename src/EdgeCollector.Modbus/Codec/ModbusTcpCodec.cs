@@ -58,14 +58,7 @@ public static class ModbusTcpCodec
 
         Span<byte> pdu = stackalloc byte[pduLength];
         reader.UnreadSequence.Slice(HeaderLength, pduLength).CopyTo(pdu);
-        try
-        {
-            frame = new ModbusFrame<ModbusRequest>(tid, unit, ModbusPduCodec.ParseRequest(pdu));
-        }
-        catch (ModbusProtocolException ex)
-        {
-            throw ex.InFrame(HeaderLength + pduLength, tid, unit);
-        }
+        frame = new ModbusFrame<ModbusRequest>(tid, unit, ModbusPduCodec.ParseRequest(pdu, new FrameContext(HeaderLength + pduLength, tid, unit)));
 
         reader.Advance(HeaderLength + pduLength);
         return true;
@@ -82,14 +75,7 @@ public static class ModbusTcpCodec
 
         Span<byte> pdu = stackalloc byte[pduLength];
         reader.UnreadSequence.Slice(HeaderLength, pduLength).CopyTo(pdu);
-        try
-        {
-            frame = new ModbusFrame<ModbusResponse>(tid, unit, ModbusPduCodec.ParseResponse(pdu));
-        }
-        catch (ModbusProtocolException ex)
-        {
-            throw ex.InFrame(HeaderLength + pduLength, tid, unit);
-        }
+        frame = new ModbusFrame<ModbusResponse>(tid, unit, ModbusPduCodec.ParseResponse(pdu, new FrameContext(HeaderLength + pduLength, tid, unit)));
 
         reader.Advance(HeaderLength + pduLength);
         return true;
