@@ -92,6 +92,7 @@ public sealed class InfluxWriter : IAsyncDisposable
     private Task _sealLoop = Task.CompletedTask;
     private Task _sendLoop = Task.CompletedTask;
     private long _accepted, _written, _rejected, _dropped, _retries;
+    private volatile bool _disposed;
 
     private InfluxWriter(InfluxWriterOptions options, HttpClient? http)
     {
@@ -133,6 +134,7 @@ public sealed class InfluxWriter : IAsyncDisposable
     public void Write(InfluxPoint point)
     {
         ArgumentNullException.ThrowIfNull(point);
+        ObjectDisposedException.ThrowIf(_disposed, this);
         string line = point.ToLineProtocol(_options.Precision);
         bool full;
         lock (_gate)
@@ -444,6 +446,8 @@ public sealed class InfluxWriter : IAsyncDisposable
     /// </summary>
     public async ValueTask DisposeAsync()
     {
+        if (_disposed) return;
+        _disposed = true;
         try { await SealAsync(CancellationToken.None); }
         catch (Exception ex) { _options.Log?.Invoke(InfluxLogLevel.Error, "Final seal of the InfluxDB batch failed", ex); }
         await _stop.CancelAsync();

@@ -65,12 +65,15 @@ public sealed class MqttClient : IAsyncDisposable
             var stream = await MqttTransport.ConnectAsync(_options, timeout.Token);
             connection = new MqttConnection(stream, _options, OnPublishAsync);
             var ack = await connection.HandshakeAsync(timeout.Token);
+            MqttConnection? previous;
             lock (_gate)
             {
+                previous = _connection;
                 _connection = connection;
                 _epoch++;
                 _connected.TrySetResult();
             }
+            if (previous is not null) await previous.DisposeAsync();
             SetState(MqttConnectionState.Connected);
             _options.Log?.Invoke(MqttLogLevel.Information,
                 $"MQTT connected to {_options.Host}:{_options.Port} as '{_options.ClientId}' (v{(_options.ProtocolVersion == MqttProtocolVersion.V500 ? "5.0" : "3.1.1")}, session present {ack.SessionPresent})", null);

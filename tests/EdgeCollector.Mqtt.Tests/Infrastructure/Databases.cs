@@ -48,11 +48,19 @@ internal sealed class InfluxDb1Server : IAsyncDisposable
               enabled = false
 
             """);
-        await s.RestartAsync();
-        // The first user may be created without credentials while none exists.
-        await s.QueryAsync($"CREATE USER {User} WITH PASSWORD '{Password}' WITH ALL PRIVILEGES", auth: false);
-        await s.QueryAsync($"CREATE DATABASE {Database}");
-        return s;
+        try
+        {
+            await s.RestartAsync();
+            // The first user may be created without credentials while none exists.
+            await s.QueryAsync($"CREATE USER {User} WITH PASSWORD '{Password}' WITH ALL PRIVILEGES", auth: false);
+            await s.QueryAsync($"CREATE DATABASE {Database}");
+            return s;
+        }
+        catch
+        {
+            await s.DisposeAsync(); // a failed start must not leave influxd running
+            throw;
+        }
     }
 
     public async Task RestartAsync()
@@ -141,8 +149,16 @@ internal sealed class VictoriaMetricsServer : IAsyncDisposable
     {
         PeerProcess.Require("/usr/bin/victoria-metrics");
         var s = new VictoriaMetricsServer();
-        await s.RestartAsync();
-        return s;
+        try
+        {
+            await s.RestartAsync();
+            return s;
+        }
+        catch
+        {
+            await s.DisposeAsync();
+            throw;
+        }
     }
 
     public async Task RestartAsync()

@@ -15,6 +15,8 @@ internal sealed class TestPki
     public string ServerKey => Path.Combine(Dir, "server.key");
     public string ClientCert => Path.Combine(Dir, "client.crt");
     public string ClientKey => Path.Combine(Dir, "client.key");
+    public string ClientPfx => Path.Combine(Dir, "client.pfx");
+    public const string PfxPassword = "pfx pw";
 
     public static async Task<TestPki> CreateAsync(string dir)
     {
@@ -39,6 +41,8 @@ internal sealed class TestPki
                 "-CAkey", Path.Combine(dir, "ca.key"), "-CAcreateserial", "-out", Path.Combine(dir, name + ".crt"), "-days", "2",
                 "-extfile", Path.Combine(dir, name + ".ext")]);
         }
+        await PeerProcess.RunAsync(openssl, ["pkcs12", "-export", "-in", pki.ClientCert, "-inkey", pki.ClientKey,
+            "-out", pki.ClientPfx, "-passout", "pass:" + PfxPassword]);
         return pki;
     }
 }
@@ -68,6 +72,23 @@ internal sealed class MosquittoBroker : IAsyncDisposable
         string dir = Net.TempDir("mosq");
         var pki = await TestPki.CreateAsync(dir);
         var broker = new MosquittoBroker { Dir = dir, Pki = pki };
+        try
+        {
+            await broker.ConfigureAndStartAsync();
+            return broker;
+        }
+        catch
+        {
+            await broker.DisposeAsync(); // a failed start must not leave mosquitto running
+            throw;
+        }
+    }
+
+    private async Task ConfigureAndStartAsync()
+    {
+        var broker = this;
+        var pki = Pki;
+        string dir = Dir;
         string passwd = Path.Combine(dir, "passwd");
         await PeerProcess.RunAsync("/usr/bin/mosquitto_passwd", ["-b", "-c", passwd, User, Password]);
         string conf = string.Join('\n',
@@ -99,7 +120,6 @@ internal sealed class MosquittoBroker : IAsyncDisposable
             "");
         await File.WriteAllTextAsync(broker.ConfigPath, conf);
         await broker.RestartAsync();
-        return broker;
     }
 
     /// <summary>(Re)starts the broker process and waits until all listeners accept connections.</summary>
@@ -151,8 +171,16 @@ internal sealed class MosquittoSubscriber : IDisposable
             "-u", MosquittoBroker.User, "-P", MosquittoBroker.Password,
             "-V", protocol, "-i", id, "-c", "-q", "1", "-t", topicFilter, "-v", "-d"]);
         var sub = new MosquittoSubscriber(p, topicFilter.TrimEnd('#', '/'));
-        await p.WaitForLineAsync(l => l.Contains("SUBACK", StringComparison.Ordinal), TimeSpan.FromSeconds(10));
-        return sub;
+        try
+        {
+            await p.WaitForLineAsync(l => l.Contains("SUBACK", StringComparison.Ordinal), TimeSpan.FromSeconds(10));
+            return sub;
+        }
+        catch
+        {
+            sub.Dispose(); // never leave a subscriber behind
+            throw;
+        }
     }
 
     /// <summary>Received messages as (topic, payload text), in arrival order.</summary>

@@ -108,8 +108,10 @@ public sealed class MosquittoClientTests : IClassFixture<MosquittoFixture>
         await Assert.ThrowsAsync<System.Security.Authentication.AuthenticationException>(() => wrongName.ConnectAsync());
     }
 
-    [Fact]
-    public async Task Tls_with_client_certificate_pem()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Tls_with_client_certificate(bool pfx)
     {
         string prefix = $"test/{Guid.NewGuid():N}";
         using var sub = await MosquittoSubscriber.StartAsync(_broker, prefix + "/#");
@@ -117,7 +119,9 @@ public sealed class MosquittoClientTests : IClassFixture<MosquittoFixture>
         await using var client = new MqttClient(new MqttClientOptions
         {
             Host = "localhost", Port = _broker.MutualTlsPort, UseTls = true, CaFile = _broker.Pki.CaCert,
-            ClientCertificateFile = _broker.Pki.ClientCert, ClientKeyFile = _broker.Pki.ClientKey,
+            ClientCertificateFile = pfx ? _broker.Pki.ClientPfx : _broker.Pki.ClientCert,
+            ClientKeyFile = pfx ? null : _broker.Pki.ClientKey,
+            ClientCertificatePassword = pfx ? TestPki.PfxPassword : null,
             ClientId = baseOptions.ClientId, UserName = baseOptions.UserName, Password = baseOptions.Password,
         });
         await client.ConnectAsync();
