@@ -69,17 +69,23 @@ public sealed class ScaleSimulator
         ArgumentNullException.ThrowIfNull(output);
         ArgumentNullException.ThrowIfNull(samples);
         var period = TimeSpan.FromSeconds(1 / _options.FrameRateHz);
-        long start = TimeProvider.System.GetTimestamp();
+        var clock = TimeProvider.System;
+        var next = clock.GetTimestamp();
         for (int i = from; i < to; i++)
         {
-            // Pace against the start, not the previous frame, so delays do not accumulate.
-            var due = period * (i - from);
-            var wait = due - TimeProvider.System.GetElapsedTime(start);
+            // A late frame is sent at once but the schedule restarts from it: an indicator that fell
+            // behind does not burst the frames it missed (a burst would squeeze a load's sitting time).
+            var wait = clock.GetElapsedTime(clock.GetTimestamp(), next);
             if (wait > TimeSpan.Zero)
             {
                 await Task.Delay(wait, cancellationToken);
             }
+            else
+            {
+                next = clock.GetTimestamp();
+            }
 
+            next += (long)(period.TotalSeconds * clock.TimestampFrequency);
             await WriteFrameAsync(output, samples[i], cancellationToken);
         }
     }

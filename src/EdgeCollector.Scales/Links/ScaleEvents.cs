@@ -71,6 +71,13 @@ public sealed class ScaleLinkOptions
     /// <summary>No valid frame for this long reports the scale <see cref="ScaleLinkState.Silent"/>. Indicators send several frames a second.</summary>
     public TimeSpan SilenceTimeout { get; init; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// When set, a link silent for this long is closed and reopened (must be at least
+    /// <see cref="SilenceTimeout"/>). Useful for TCP converters, whose power loss leaves a socket that
+    /// looks open; null (default) keeps waiting on the open link.
+    /// </summary>
+    public TimeSpan? ReopenAfterSilence { get; init; }
+
     /// <summary>First wait before reopening a failed link; doubles per failure up to <see cref="MaxReconnectDelay"/>.</summary>
     public TimeSpan ReconnectDelay { get; init; } = TimeSpan.FromMilliseconds(500);
 
@@ -88,6 +95,11 @@ public sealed class ScaleLinkOptions
         if (SilenceTimeout <= TimeSpan.Zero)
         {
             throw new ArgumentOutOfRangeException(nameof(SilenceTimeout), SilenceTimeout, "SilenceTimeout must be positive.");
+        }
+
+        if (ReopenAfterSilence is { } reopen && reopen < SilenceTimeout)
+        {
+            throw new ArgumentOutOfRangeException(nameof(ReopenAfterSilence), reopen, "ReopenAfterSilence must be at least SilenceTimeout.");
         }
 
         if (ReconnectDelay <= TimeSpan.Zero || MaxReconnectDelay < ReconnectDelay)

@@ -28,6 +28,7 @@ public sealed class ScaleLink
     private readonly Lock _stateLock = new();
     private ScaleLinkState _state = ScaleLinkState.Disconnected;
     private long _lastFrameTicks;
+    private CancellationTokenSource? _connection;
     private bool _garbageRunOpen; // a skip reached the end of the buffer: what follows in the next read is the same damaged run
     private long _frames, _readings, _withoutWeight, _rejected, _garbage, _skipped, _connects, _dropped;
 
@@ -88,19 +89,25 @@ public sealed class ScaleLink
             string reason;
             bool gotFrames = false;
             Stream? stream = null;
+            using var connection = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            Volatile.Write(ref _connection, connection);
             try
             {
                 SetState(ScaleLinkState.Connecting, null);
-                stream = await _open(cancellationToken);
+                stream = await _open(connection.Token);
                 Interlocked.Increment(ref _connects);
                 Interlocked.Exchange(ref _lastFrameTicks, _time.GetTimestamp());
                 SetState(ScaleLinkState.Connected, null);
-                gotFrames = await ReadFramesAsync(stream, cancellationToken);
+                gotFrames = await ReadFramesAsync(stream, connection.Token);
                 reason = "end of stream";
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
                 reason = "stopped";
+            }
+            catch (OperationCanceledException) when (connection.IsCancellationRequested)
+            {
+                reason = $"no valid frame for {_options.ReopenAfterSilence!.Value.TotalSeconds:0.###} s: reopening";
             }
             catch (Exception ex)
             {
@@ -109,6 +116,7 @@ public sealed class ScaleLink
             }
             finally
             {
+                Volatile.Write(ref _connection, null);
                 if (stream is not null)
                 {
                     await stream.DisposeAsync();
@@ -237,13 +245,29 @@ public sealed class ScaleLink
 
     private void CheckSilence()
     {
+        var silentFor = _time.GetElapsedTime(Interlocked.Read(ref _lastFrameTicks));
         lock (_stateLock)
         {
-            if (_state == ScaleLinkState.Connected
-                && _time.GetElapsedTime(Interlocked.Read(ref _lastFrameTicks)) >= _options.SilenceTimeout)
+            if (_state == ScaleLinkState.Connected && silentFor >= _options.SilenceTimeout)
             {
                 SetStateLocked(ScaleLinkState.Silent, $"no valid frame for {_options.SilenceTimeout.TotalSeconds:0.###} s");
             }
+
+            if (_state != ScaleLinkState.Silent || _options.ReopenAfterSilence is not { } reopen || silentFor < reopen)
+            {
+                return;
+            }
+        }
+
+        // A converter that lost power sends no FIN or RST: the socket looks open for hours. Reopening
+        // is the only way to find out; for a serial port it is harmless.
+        try
+        {
+            Volatile.Read(ref _connection)?.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+            // the connection ended meanwhile
         }
     }
 

@@ -44,11 +44,11 @@ internal sealed class EndToEndRun
     private static ScaleScenarioOptions Scenario(ScaleCodec codec) => new()
     {
         FrameRateHz = 20,
-        ZeroTime = TimeSpan.FromSeconds(0.3),
-        RiseTime = TimeSpan.FromSeconds(0.3),
-        SettleTime = TimeSpan.FromSeconds(0.6),
-        SitTime = TimeSpan.FromSeconds(1.0),
-        FallTime = TimeSpan.FromSeconds(0.25),
+        ZeroTime = TimeSpan.FromSeconds(0.25),
+        RiseTime = TimeSpan.FromSeconds(0.25),
+        SettleTime = TimeSpan.FromSeconds(0.5),
+        SitTime = TimeSpan.FromSeconds(0.9),
+        FallTime = TimeSpan.FromSeconds(0.2),
         SettleSwingKg = codec.HasMotionFlag ? 0.5m : 5m,
         SettleNoiseKg = codec.HasMotionFlag ? 0m : 1m,
     };

@@ -8,6 +8,7 @@ namespace EdgeCollector.Scales.Tests.EndToEnd;
 /// collector reads the other end as it would read /dev/ttyS0.
 /// </summary>
 [Trait("Category", "Integration")]
+[Collection(RealTimeCollection.Name)]
 public sealed class PtyEndToEndTests : IDisposable
 {
     private readonly SocatPtyPair _pty = new();

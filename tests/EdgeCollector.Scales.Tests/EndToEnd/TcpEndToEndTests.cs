@@ -7,6 +7,7 @@ namespace EdgeCollector.Scales.Tests.EndToEnd;
 /// connection twice in the middle of loads; the collector reconnects.
 /// </summary>
 [Trait("Category", "Integration")]
+[Collection(RealTimeCollection.Name)]
 public sealed class TcpEndToEndTests
 {
     [Theory]

@@ -132,8 +132,8 @@ public sealed class ScaleLinkTests
             await Wait.UntilAsync(() => Volatile.Read(ref opens) == before + 1, Bound, $"reopen after {waitMs} ms");
         }
 
+        await Wait.UntilAsync(() => h.States.Count(e => e.State == ScaleLinkState.Disconnected) >= 4, Bound, "four disconnect events");
         var disconnected = h.States.Where(e => e.State == ScaleLinkState.Disconnected).ToList();
-        Assert.True(disconnected.Count >= 4);
         Assert.All(disconnected, e => Assert.Contains("connection refused", e.Reason, StringComparison.Ordinal));
     }
 
@@ -157,6 +157,33 @@ public sealed class ScaleLinkTests
         Assert.Equal([1m, 3m], h.Readings.Select(r => r.GrossKg));
         Assert.Equal(2, h.Link.Statistics.Connects);
         Assert.Contains(h.States, e => e.State == ScaleLinkState.Disconnected && e.Reason == "end of stream");
+    }
+
+    [Fact]
+    public async Task Link_silent_past_ReopenAfterSilence_is_closed_and_reopened()
+    {
+        var streams = new[] { new ChunkStream(), new ChunkStream() };
+        var time = new ManualTimeProvider();
+        int opens = 0;
+        var options = new ScaleLinkOptions { Name = "s1", SilenceTimeout = TimeSpan.FromSeconds(2), ReopenAfterSilence = TimeSpan.FromSeconds(4) };
+        await using var h = new Harness(_ => ValueTask.FromResult<Stream>(streams[Math.Min(Interlocked.Increment(ref opens) - 1, 1)]), time, options);
+        streams[0].Feed(Toledo.Encode(ScaleFrame.Gross(1m, false)));
+        await Wait.UntilAsync(() => h.Readings.Count == 1, Bound, "a reading");
+
+        time.Advance(TimeSpan.FromSeconds(2));
+        await Wait.UntilAsync(() => h.Link.State == ScaleLinkState.Silent, Bound, "silent");
+        Assert.Equal(1, Volatile.Read(ref opens));
+        time.Advance(TimeSpan.FromSeconds(2));
+        await Wait.UntilAsync(() => h.Link.State == ScaleLinkState.Disconnected && time.PendingTimers >= 2, Bound, "closed");
+        Assert.True(streams[0].Disposed);
+        time.Advance(TimeSpan.FromMilliseconds(500));
+        await Wait.UntilAsync(() => Volatile.Read(ref opens) == 2 && h.States.Count == 6, Bound, "reopened");
+
+        Assert.Equal(
+            [ScaleLinkState.Connecting, ScaleLinkState.Connected, ScaleLinkState.Silent, ScaleLinkState.Disconnected, ScaleLinkState.Connecting, ScaleLinkState.Connected],
+            h.States.Select(e => e.State));
+        Assert.Equal("no valid frame for 4 s: reopening", h.States[3].Reason);
+        Assert.Throws<ArgumentOutOfRangeException>(() => new ScaleLinkOptions { Name = "x", SilenceTimeout = TimeSpan.FromSeconds(5), ReopenAfterSilence = TimeSpan.FromSeconds(1) }.Validate());
     }
 
     [Fact]
