@@ -69,6 +69,8 @@ public abstract class ModbusConnection : IAsyncDisposable
             }
 
             ObjectDisposedException.ThrowIf(State == ModbusConnectionState.Disposed, this);
+            // A failed connect is not retried here: it arms the reconnect back-off and the caller
+            // (the poller) reports the gap; retrying inside the back-off could not succeed.
             await EnsureConnectedAsync(cancellationToken).ConfigureAwait(false);
             using var timeout = new CancellationTokenSource(Options.Timeout, Time);
             using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, cancellationToken);
