@@ -280,6 +280,7 @@ public sealed class UaClientChannel : UaSecureChannel
     {
         if (State == UaChannelState.Open)
         {
+            BeginClose();
             try
             {
                 var id = (uint)Interlocked.Increment(ref _nextRequestId);

@@ -60,6 +60,7 @@ public abstract class UaSecureChannel : IAsyncDisposable
     private readonly CancellationTokenSource _lifetime = new();
     private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Dictionary<uint, PartialMessage> _partials = [];
+    private volatile bool _closing;
     private uint _sendSequence;
     private uint? _lastReceivedSequence;
     private int _state;
@@ -143,11 +144,21 @@ public abstract class UaSecureChannel : IAsyncDisposable
     public void Break(Exception reason)
     {
         ArgumentNullException.ThrowIfNull(reason);
+        if (_closing)
+        {
+            // The peer closing the socket after our CloseSecureChannel is the expected end, not a failure.
+            CloseQuietly();
+            return;
+        }
+
         if (!TryEnterFinalState(UaChannelState.Broken))
             return;
         BreakReason = reason;
         Shutdown(reason);
     }
+
+    /// <summary>Marks an orderly close in progress (before sending CloseSecureChannel).</summary>
+    protected void BeginClose() => _closing = true;
 
     /// <summary>Closes without error (after CloseSecureChannel or on dispose).</summary>
     protected void CloseQuietly()
@@ -203,16 +214,23 @@ public abstract class UaSecureChannel : IAsyncDisposable
         {
             var result = await _reader.ReadAsync(cancellationToken);
             var buffer = result.Buffer;
+            var complete = false;
             try
             {
-                if (UaTcpFraming.TryReadChunk(ref buffer, ReceiveChunkSize, out var chunk))
+                complete = UaTcpFraming.TryReadChunk(ref buffer, ReceiveChunkSize, out var chunk);
+                if (complete)
                     return chunk!;
                 if (result.IsCompleted || result.IsCanceled)
                     throw new UaException(StatusCodes.BadConnectionClosed, "The peer closed the connection");
             }
             finally
             {
-                _reader.AdvanceTo(buffer.Start, buffer.End);
+                // After a whole chunk only what was consumed counts as examined, so the next read returns at
+                // once when another chunk is already buffered; after a partial chunk wait for more bytes.
+                if (complete)
+                    _reader.AdvanceTo(buffer.Start);
+                else
+                    _reader.AdvanceTo(buffer.Start, buffer.End);
             }
         }
     }
@@ -347,9 +365,14 @@ public abstract class UaSecureChannel : IAsyncDisposable
         }
         catch (Exception ex)
         {
-            Break(ex is UaException ? ex : new UaException(StatusCodes.BadCommunicationError, ex.Message, ex));
+            var failure = ex as UaException ?? new UaException(StatusCodes.BadCommunicationError, ex.Message, ex);
+            await OnFatalErrorAsync(failure);
+            Break(failure);
         }
     }
+
+    /// <summary>Called before a receive failure breaks the channel; the server side sends an Error message (OPC 10000-6 §7.1.2.5).</summary>
+    protected virtual Task OnFatalErrorAsync(UaException error) => Task.CompletedTask;
 
     private async Task HandleSecureChunkAsync(UaChunk chunk)
     {

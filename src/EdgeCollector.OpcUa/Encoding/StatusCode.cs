@@ -394,6 +394,12 @@ public static class StatusCodes
     /// <summary>BadDisconnect (0x80AD0000).</summary>
     public static readonly StatusCode BadDisconnect = new(0x80AD0000);
 
+    /// <summary>BadRequestTypeInvalid (0x80530000).</summary>
+    public static readonly StatusCode BadRequestTypeInvalid = new(0x80530000);
+
+    /// <summary>BadIdentityChangeNotSupported (0x80C60000).</summary>
+    public static readonly StatusCode BadIdentityChangeNotSupported = new(0x80C60000);
+
     private static readonly FrozenDictionary<uint, string> Names = new Dictionary<uint, string>
     {
         [0x00000000] = "Good",
@@ -516,6 +522,8 @@ public static class StatusCodes
         [0x80AE0000] = "BadConnectionClosed",
         [0x80AC0000] = "BadConnectionRejected",
         [0x80AD0000] = "BadDisconnect",
+        [0x80530000] = "BadRequestTypeInvalid",
+        [0x80C60000] = "BadIdentityChangeNotSupported",
     }.ToFrozenDictionary();
 
     /// <summary>The symbolic name of a code (ignoring info bits), or its hex value.</summary>
