@@ -77,7 +77,7 @@ public sealed class ScaleLink
 
     /// <summary>
     /// Reads until <paramref name="cancellationToken"/> fires, reopening the link whenever it fails.
-    /// Faults of the link never escape; the returned task completes when cancelled.
+    /// Faults of the link never escape; the returned task completes when cancelled. Call it once.
     /// </summary>
     public async Task RunAsync(CancellationToken cancellationToken)
     {
@@ -161,6 +161,8 @@ public sealed class ScaleLink
                     any |= DecodeAll(buffer, out consumed);
                     if (result.IsCompleted || result.IsCanceled)
                     {
+                        // A frame cut off by the end of the link is lost: count its bytes as skipped.
+                        Interlocked.Add(ref _skipped, buffer.Slice(consumed).Length);
                         return any;
                     }
                 }

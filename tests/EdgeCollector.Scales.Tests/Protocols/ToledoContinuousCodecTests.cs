@@ -1,3 +1,4 @@
+using EdgeCollector.Scales.Tests.Support;
 using static EdgeCollector.Scales.Tests.Support.Wire;
 
 namespace EdgeCollector.Scales.Tests.Protocols;
@@ -52,6 +53,28 @@ public sealed class ToledoContinuousCodecTests
         Assert.Equal(Dec(gross), frame.GrossKg);
         Assert.Equal(net is null ? null : Dec(net), frame.NetKg);
         Assert.Equal(Dec(tare), frame.TareKg);
+    }
+
+    [Theory]
+    [InlineData(0, "12300")]
+    [InlineData(1, "1230")]
+    [InlineData(2, "123")]
+    [InlineData(3, "12.3")]
+    [InlineData(4, "1.23")]
+    [InlineData(5, "0.123")]
+    [InlineData(6, "0.0123")]
+    [InlineData(7, "0.00123")]
+    public void Decimal_point_codes_follow_the_status_word_A_table(int code, string kg)
+    {
+        var frame = Wire.Hex("02 20 30 20 30 30 30 31 32 33 30 30 30 30 30 30 0D 00");
+        frame[1] = (byte)(0x20 | code);
+        int sum = frame[..17].Sum(b => b);
+        frame[17] = (byte)(-sum & 0x7F);
+
+        var (status, decoded, _, _) = DecodeOnce(_codec, frame);
+
+        Assert.Equal(ScaleDecodeStatus.Frame, status);
+        Assert.Equal(Dec(kg), decoded.GrossKg);
     }
 
     [Fact]
