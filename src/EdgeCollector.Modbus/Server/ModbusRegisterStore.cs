@@ -174,12 +174,16 @@ public sealed class ModbusUnitMap
 {
     private readonly System.Collections.Concurrent.ConcurrentDictionary<byte, ModbusRegisterStore> _units = new();
     private readonly System.Collections.Concurrent.ConcurrentDictionary<byte, bool> _muted = new();
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<byte, int> _drop = new();
 
     /// <summary>Adds (or returns) the store of <paramref name="unitId"/>.</summary>
     public ModbusRegisterStore Add(byte unitId) => _units.GetOrAdd(unitId, _ => new ModbusRegisterStore());
 
     /// <summary>Serves an existing store as <paramref name="unitId"/>.</summary>
     public void Add(byte unitId, ModbusRegisterStore store) => _units[unitId] = store;
+
+    /// <summary>Ignores the next <paramref name="count"/> requests to <paramref name="unitId"/> (simulates lost frames).</summary>
+    public void DropNext(byte unitId, int count) => _drop[unitId] = count;
 
     /// <summary>Stops or resumes answering <paramref name="unitId"/> (simulates a dead device).</summary>
     public void SetMuted(byte unitId, bool muted) => _muted[unitId] = muted;
@@ -205,6 +209,11 @@ public sealed class ModbusUnitMap
         }
 
         if (_muted.TryGetValue(unitId, out bool muted) && muted)
+        {
+            return null;
+        }
+
+        if (_drop.TryGetValue(unitId, out int drop) && drop > 0 && _drop.TryUpdate(unitId, drop - 1, drop))
         {
             return null;
         }

@@ -23,7 +23,7 @@ public sealed record ModbusConnectionOptions
 
     /// <summary>
     /// Requests outstanding at once on a Modbus TCP link. 1 suits most meters and gateways; a PLC that
-    /// queues requests may take more (Messaging on TCP/IP Implementation Guide v1.0b §4.2 allows pipelining).
+    /// queues requests may take more (the MBAP transaction id exists to pair replies with requests).
     /// </summary>
     public int MaxInFlight { get; init; } = 1;
 
