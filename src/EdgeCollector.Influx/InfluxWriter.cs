@@ -45,7 +45,7 @@ public sealed class InfluxWriterOptions
 
     /// <summary>A batch is sealed when it holds this many points …</summary>
     public int BatchSize { get; init; } = 5000;
-    /// <summary>… or when its oldest point is this old.</summary>
+    /// <summary>… or when its oldest point is this old (checked every quarter of it, 10 ms – 1 s).</summary>
     public TimeSpan FlushInterval { get; init; } = TimeSpan.FromSeconds(1);
     /// <summary>Compress request bodies (<c>Content-Encoding: gzip</c>).</summary>
     public bool Gzip { get; init; } = true;
@@ -87,6 +87,7 @@ public sealed class InfluxWriter : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private StringBuilder _batch = new();
     private int _batchPoints;
+    private long _batchStartedTicks; // Stopwatch timestamp of the oldest point in _batch
     private readonly List<(string Text, int Points)> _ready = []; // full batches, in order, waiting to be sealed
     private long _nextFileSeq;
     private Task _sealLoop = Task.CompletedTask;
@@ -139,6 +140,7 @@ public sealed class InfluxWriter : IAsyncDisposable
         bool full;
         lock (_gate)
         {
+            if (_batchPoints == 0) _batchStartedTicks = System.Diagnostics.Stopwatch.GetTimestamp();
             _batch.Append(line).Append('\n');
             _batchPoints++;
             full = _batchPoints >= _options.BatchSize;
@@ -156,7 +158,7 @@ public sealed class InfluxWriter : IAsyncDisposable
     /// <summary>Seals the current batch and waits until the disk buffer is empty; false if that takes longer than <paramref name="timeout"/>.</summary>
     public async Task<bool> FlushAsync(TimeSpan timeout, CancellationToken cancellationToken = default)
     {
-        await SealAsync(cancellationToken);
+        await SealAsync(includePartial: true, cancellationToken);
         var deadline = DateTime.UtcNow + timeout;
         while (DateTime.UtcNow < deadline)
         {
@@ -173,12 +175,19 @@ public sealed class InfluxWriter : IAsyncDisposable
 
     private async Task SealLoopAsync(CancellationToken stop)
     {
+        var tick = TimeSpan.FromMilliseconds(Math.Clamp(_options.FlushInterval.TotalMilliseconds / 4, 10, 1000));
         while (!stop.IsCancellationRequested)
         {
             try
             {
-                await _sealNow.WaitAsync(_options.FlushInterval, stop);
-                await SealAsync(stop);
+                await _sealNow.WaitAsync(tick, stop);
+                bool due;
+                lock (_gate)
+                {
+                    due = _batchPoints > 0 &&
+                        System.Diagnostics.Stopwatch.GetElapsedTime(_batchStartedTicks) >= _options.FlushInterval;
+                }
+                await SealAsync(includePartial: due, stop);
             }
             catch (OperationCanceledException) when (stop.IsCancellationRequested)
             {
@@ -196,14 +205,14 @@ public sealed class InfluxWriter : IAsyncDisposable
     /// Moves the full batches and the partial one to durable files, in order (each written to .tmp with
     /// O_SYNC, then renamed).
     /// </summary>
-    private async Task SealAsync(CancellationToken cancellationToken)
+    private async Task SealAsync(bool includePartial, CancellationToken cancellationToken)
     {
         await _fileLock.WaitAsync(cancellationToken);
         try
         {
             lock (_gate)
             {
-                if (_batchPoints > 0)
+                if (includePartial && _batchPoints > 0)
                 {
                     _ready.Add((_batch.ToString(), _batchPoints));
                     _batch = new StringBuilder();
@@ -448,7 +457,7 @@ public sealed class InfluxWriter : IAsyncDisposable
     {
         if (_disposed) return;
         _disposed = true;
-        try { await SealAsync(CancellationToken.None); }
+        try { await SealAsync(includePartial: true, CancellationToken.None); }
         catch (Exception ex) { _options.Log?.Invoke(InfluxLogLevel.Error, "Final seal of the InfluxDB batch failed", ex); }
         await _stop.CancelAsync();
         try { await Task.WhenAll(_sealLoop, _sendLoop); } catch (OperationCanceledException) { }

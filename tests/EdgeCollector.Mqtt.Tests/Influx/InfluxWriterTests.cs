@@ -76,12 +76,20 @@ public sealed class InfluxWriterTests : IDisposable
     public async Task Batches_by_size_and_by_time()
     {
         var handler = new ScriptedHandler((_, _, _) => new HttpResponseMessage(HttpStatusCode.NoContent));
-        await using var writer = InfluxWriter.Start(Options(InfluxApi.V2, batch: 10), new HttpClient(handler));
-        for (int i = 0; i < 25; i++) writer.Write(new InfluxPoint("m").Field("v", (long)i));
-        // 2 full batches by size; the last 5 go out when the 100 ms flush interval passes.
+        var o = Options(InfluxApi.V2, batch: 10);
+        await using var writer = InfluxWriter.Start(new InfluxWriterOptions
+        {
+            Url = o.Url, Bucket = "edge", BufferDirectory = _dir, BatchSize = 10, FlushInterval = TimeSpan.FromSeconds(3),
+        }, new HttpClient(handler));
         var sw = System.Diagnostics.Stopwatch.StartNew();
-        while (writer.WrittenPoints < 25 && sw.Elapsed < TimeSpan.FromSeconds(5)) await Task.Delay(20);
+        for (int i = 0; i < 25; i++) writer.Write(new InfluxPoint("m").Field("v", (long)i));
+        // 2 full batches go by size at once; the last 5 only when the oldest of them is 3 s old.
+        while (writer.WrittenPoints < 20 && sw.Elapsed < TimeSpan.FromSeconds(5)) await Task.Delay(10);
+        Assert.Equal(20, writer.WrittenPoints);
+        Assert.True(sw.Elapsed < TimeSpan.FromSeconds(2.5), "full batches must not wait for the interval");
+        while (writer.WrittenPoints < 25 && sw.Elapsed < TimeSpan.FromSeconds(10)) await Task.Delay(10);
         Assert.Equal(25, writer.WrittenPoints);
+        Assert.True(sw.Elapsed >= TimeSpan.FromSeconds(3), "a partial batch waits for the flush interval");
         var sizes = handler.Requests.Select(r => r.Body.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length).ToList();
         Assert.Equal([10, 10, 5], sizes);
         Assert.Equal(Enumerable.Range(0, 25).Select(i => $"m v={i}i"), handler.Requests.SelectMany(r => r.Body.Split('\n', StringSplitOptions.RemoveEmptyEntries)));
