@@ -64,8 +64,8 @@ public sealed class UaServer : IUaRequestHandler, IAsyncDisposable
     private Task? _acceptLoop;
     private Task? _janitor;
     private int _nextChannelId;
-    private int _nextSessionId;
-    private int _nextSubscriptionId;
+    // Random start so ids of a restarted server do not collide with ones clients still hold (TransferSubscriptions).
+    private int _nextSubscriptionId = RandomNumberGenerator.GetInt32(1, 1 << 30);
     private int _nextMonitoredItemId;
 
     /// <summary>Creates a server for an address space.</summary>
@@ -281,9 +281,8 @@ public sealed class UaServer : IUaRequestHandler, IAsyncDisposable
     {
         if (_sessions.Count >= _options.MaxSessions)
             throw new UaException(StatusCodes.BadTooManySessions, "Too many sessions");
-        var id = (uint)Interlocked.Increment(ref _nextSessionId);
         var timeout = TimeSpan.FromMilliseconds(Math.Clamp(request.RequestedSessionTimeout, 10_000, 3_600_000));
-        var session = new UaServerSession(new NodeId(1, id), new NodeId(0, RandomNumberGenerator.GetBytes(32)), timeout, channel);
+        var session = new UaServerSession(new NodeId(1, Guid.NewGuid()), new NodeId(0, RandomNumberGenerator.GetBytes(32)), timeout, channel);
         _sessions[session.AuthenticationToken] = session;
         return new CreateSessionResponse
         {
@@ -630,11 +629,20 @@ public sealed class UaServer : IUaRequestHandler, IAsyncDisposable
         if (!_subscriptions.TryRemove(subscription.Id, out _))
             return;
         subscription.Stop.Cancel();
-        lock (subscription.Session.Gate)
+        var session = subscription.Session;
+        List<PendingPublish> orphaned = [];
+        lock (session.Gate)
         {
             foreach (var item in subscription.Items)
                 Detach(item);
+
+            // Parked Publish requests of a session without subscriptions are answered BadNoSubscription (OPC 10000-4 §5.13.5).
+            if (!_subscriptions.Values.Any(s => s.Session == session))
+                orphaned = session.DrainPublishes();
         }
+
+        foreach (var p in orphaned)
+            _ = SendQuietlyAsync(p.Channel, p.RequestId, new PublishResponse { ResponseHeader = Header(p.Request, StatusCodes.BadNoSubscription), Results = p.AckResults });
     }
 
     private ModifySubscriptionResponse ModifySubscription(UaServerSession session, ModifySubscriptionRequest request)
@@ -849,7 +857,7 @@ public sealed class UaServer : IUaRequestHandler, IAsyncDisposable
                 return new TransferResult { StatusCode = StatusCodes.BadUserAccessDenied };
 
             // Move the subscription; take both gates in a fixed order to avoid deadlocks.
-            var first = old.SessionId.NumericId < session.SessionId.NumericId ? old : session;
+            var first = string.CompareOrdinal(old.SessionId.ToString(), session.SessionId.ToString()) < 0 ? old : session;
             var second = ReferenceEquals(first, old) ? session : old;
             lock (first.Gate)
             {

@@ -1,0 +1,100 @@
+using System.Collections.Concurrent;
+using EdgeCollector.OpcUa.Client;
+using EdgeCollector.OpcUa.Encoding;
+using EdgeCollector.OpcUa.Tests.Infrastructure;
+using EdgeCollector.Sim.OpcUa;
+
+namespace EdgeCollector.OpcUa.Tests;
+
+/// <summary>Client recovery: lost connections, server restarts, silent subscriptions.</summary>
+public sealed class RecoveryTests
+{
+    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(20);
+
+    [Fact]
+    public async Task Watchdog_notices_a_silent_subscription_and_recovers_through_a_new_connection()
+    {
+        await using var sim = new FurnacePlcSimulator(new FurnacePlcOptions { TickInterval = null });
+        await sim.StartAsync();
+        await using var proxy = new TcpProxy(sim.Server.Port);
+        await using var client = await UaClient.ConnectAsync(new UaClientOptions
+        {
+            EndpointUrl = $"opc.tcp://127.0.0.1:{proxy.Port}",
+            ReconnectDelay = TimeSpan.FromMilliseconds(200),
+        });
+        var states = new ConcurrentQueue<UaConnectionState>();
+        client.ConnectionChanged += (_, s) => states.Enqueue(s);
+        var changes = new ConcurrentQueue<UaDataChange>();
+        var subscription = await client.SubscribeAsync(
+            new UaSubscriptionOptions { PublishingInterval = TimeSpan.FromMilliseconds(100), MaxKeepAliveCount = 3 },
+            [new UaMonitoredItemRequest { NodeId = sim.TagId("F1", "HeelMass") }],
+            changes.Enqueue);
+        await Eventually.TrueAsync(() => changes.Count == 1, Wait);
+
+        // The link goes silent without closing: only the keep-alive watchdog can notice.
+        proxy.FreezeAll();
+        await Eventually.TrueAsync(() => states.Contains(UaConnectionState.Reconnecting), Wait, "watchdog did not fire");
+        await Eventually.TrueAsync(() => states.Contains(UaConnectionState.SessionRestored), Wait, "session not restored");
+        Assert.Equal(2, proxy.Connections);
+        sim.AddressSpace.TryGetNode(sim.TagId("F1", "HeelMass"), out var node);
+        ((EdgeCollector.OpcUa.Server.UaVariableNode)node!).SetValue(new Variant(777.0));
+        await Eventually.TrueAsync(() => changes.Any(c => (double)c.Value.Value.Value! == 777.0), Wait);
+        Assert.True(changes.Single(c => (double)c.Value.Value.Value! == 777.0).AfterGap);
+        Assert.True(subscription.GapCount >= 1);
+    }
+
+    [Fact]
+    public async Task Server_restart_recreates_session_and_subscription_and_flags_the_gap()
+    {
+        var options = new FurnacePlcOptions { TickInterval = null };
+        var sim = new FurnacePlcSimulator(options);
+        await sim.StartAsync();
+        var port = sim.Server.Port;
+        var states = new ConcurrentQueue<UaConnectionState>();
+        var changes = new ConcurrentQueue<UaDataChange>();
+        UaClient? client = null;
+        try
+        {
+            client = await UaClient.ConnectAsync(new UaClientOptions { EndpointUrl = sim.EndpointUrl, ReconnectDelay = TimeSpan.FromMilliseconds(200) });
+            client.ConnectionChanged += (_, s) => states.Enqueue(s);
+            var subscription = await client.SubscribeAsync(new UaSubscriptionOptions { PublishingInterval = TimeSpan.FromMilliseconds(100) },
+                [new UaMonitoredItemRequest { NodeId = sim.TagId("F2", "HeatNo") }], changes.Enqueue);
+            await Eventually.TrueAsync(() => changes.Count == 1, Wait);
+            var oldSession = client.SessionId;
+
+            await sim.DisposeAsync();
+            await Eventually.TrueAsync(() => states.Contains(UaConnectionState.Reconnecting), Wait);
+            sim = new FurnacePlcSimulator(options with { Server = options.Server with { Port = port } });
+            await sim.StartAsync();
+            sim.SetState("F2", FurnaceState.Charging);
+
+            await Eventually.TrueAsync(() => states.Contains(UaConnectionState.SessionRecreated), Wait);
+            await Eventually.TrueAsync(() => changes.Any(c => (uint)c.Value.Value.Value! == 1u), Wait);
+            Assert.NotEqual(oldSession, client.SessionId);
+            Assert.True(changes.Skip(1).First().AfterGap);
+            Assert.True(subscription.GapCount >= 1);
+            Assert.Equal(1, sim.Server.SubscriptionCount);
+        }
+        finally
+        {
+            if (client is not null)
+                await client.DisposeAsync();
+            await sim.DisposeAsync();
+        }
+    }
+
+    [Fact]
+    public async Task Subscription_is_transferred_to_a_new_session_on_the_same_server()
+    {
+        await using var sim = new FurnacePlcSimulator(new FurnacePlcOptions { TickInterval = null });
+        await sim.StartAsync();
+        await using var first = await UaClient.ConnectAsync(new UaClientOptions { EndpointUrl = sim.EndpointUrl, AutoReconnect = false });
+        var subscription = await first.SubscribeAsync(new UaSubscriptionOptions { PublishingInterval = TimeSpan.FromMilliseconds(100) },
+            [new UaMonitoredItemRequest { NodeId = sim.TagId("F1", "State") }], _ => { });
+        await using var second = await UaClient.ConnectAsync(new UaClientOptions { EndpointUrl = sim.EndpointUrl });
+        var response = await second.CallAsync<EdgeCollector.OpcUa.Messages.TransferSubscriptionsResponse>(
+            new EdgeCollector.OpcUa.Messages.TransferSubscriptionsRequest { SubscriptionIds = [subscription.SubscriptionId, 9999], SendInitialValues = true });
+        Assert.Equal(StatusCodes.Good, response.Results![0].StatusCode);
+        Assert.Equal(StatusCodes.BadSubscriptionIdInvalid, response.Results[1].StatusCode);
+    }
+}
