@@ -87,7 +87,7 @@ public sealed class ScaleLink
         while (!cancellationToken.IsCancellationRequested)
         {
             string reason;
-            bool gotFrames = false;
+            long framesBefore = Interlocked.Read(ref _frames);
             Stream? stream = null;
             using var connection = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             Volatile.Write(ref _connection, connection);
@@ -98,7 +98,7 @@ public sealed class ScaleLink
                 Interlocked.Increment(ref _connects);
                 Interlocked.Exchange(ref _lastFrameTicks, _time.GetTimestamp());
                 SetState(ScaleLinkState.Connected, null);
-                gotFrames = await ReadFramesAsync(stream, connection.Token);
+                await ReadFramesAsync(stream, connection.Token);
                 reason = "end of stream";
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -129,7 +129,8 @@ public sealed class ScaleLink
                 break;
             }
 
-            delay = gotFrames ? _options.ReconnectDelay : delay;
+            // A link that delivered frames worked: start the back-off afresh, however it ended.
+            delay = Interlocked.Read(ref _frames) > framesBefore ? _options.ReconnectDelay : delay;
             try
             {
                 await Task.Delay(delay, _time, cancellationToken);
@@ -143,12 +144,11 @@ public sealed class ScaleLink
         }
     }
 
-    /// <summary>Reads frames until the stream ends. Returns whether any frame was decoded.</summary>
-    private async Task<bool> ReadFramesAsync(Stream stream, CancellationToken cancellationToken)
+    /// <summary>Reads frames until the stream ends.</summary>
+    private async Task ReadFramesAsync(Stream stream, CancellationToken cancellationToken)
     {
         var pipe = PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: 4096, leaveOpen: true));
         _garbageRunOpen = false;
-        bool any = false;
         try
         {
             while (true)
@@ -158,12 +158,12 @@ public sealed class ScaleLink
                 var consumed = buffer.Start;
                 try
                 {
-                    any |= DecodeAll(buffer, out consumed);
+                    DecodeAll(buffer, out consumed);
                     if (result.IsCompleted || result.IsCanceled)
                     {
                         // A frame cut off by the end of the link is lost: count its bytes as skipped.
                         Interlocked.Add(ref _skipped, buffer.Slice(consumed).Length);
-                        return any;
+                        return;
                     }
                 }
                 finally
@@ -178,10 +178,10 @@ public sealed class ScaleLink
         }
     }
 
-    private bool DecodeAll(ReadOnlySequence<byte> buffer, out SequencePosition consumed)
+    /// <summary>Decodes every whole frame in <paramref name="buffer"/>; <paramref name="consumed"/> is where decoding stopped.</summary>
+    private void DecodeAll(ReadOnlySequence<byte> buffer, out SequencePosition consumed)
     {
         var reader = new SequenceReader<byte>(buffer);
-        bool any = false;
         try
         {
             while (true)
@@ -189,7 +189,7 @@ public sealed class ScaleLink
                 var status = _codec.Decode(ref reader, out var frame, out var error);
                 if (status == ScaleDecodeStatus.NeedMoreData)
                 {
-                    return any;
+                    return;
                 }
 
                 if (status == ScaleDecodeStatus.Rejected)
@@ -214,7 +214,6 @@ public sealed class ScaleLink
                     continue;
                 }
 
-                any = true;
                 _garbageRunOpen = false;
                 OnFrame(frame);
             }

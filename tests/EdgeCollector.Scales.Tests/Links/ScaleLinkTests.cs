@@ -138,6 +138,38 @@ public sealed class ScaleLinkTests
     }
 
     [Fact]
+    public async Task Back_off_starts_afresh_after_a_link_that_delivered_frames_even_if_it_ended_in_an_error()
+    {
+        var time = new ManualTimeProvider();
+        var good = new ChunkStream();
+        int opens = 0;
+        var options = new ScaleLinkOptions { Name = "s1", ReconnectDelay = TimeSpan.FromMilliseconds(100), MaxReconnectDelay = TimeSpan.FromSeconds(10) };
+        await using var h = new Harness(_ => Interlocked.Increment(ref opens) == 3
+            ? ValueTask.FromResult<Stream>(good)
+            : throw new IOException("connection refused"), time, options);
+
+        foreach (int waitMs in new[] { 100, 200 })
+        {
+            int before = Volatile.Read(ref opens);
+            await Wait.UntilAsync(() => time.PendingTimers >= 2, Bound, "the back-off timer");
+            time.Advance(TimeSpan.FromMilliseconds(waitMs));
+            await Wait.UntilAsync(() => Volatile.Read(ref opens) == before + 1, Bound, $"reopen after {waitMs} ms");
+        }
+
+        good.Feed(Toledo.Encode(ScaleFrame.Gross(5m, false)));
+        await Wait.UntilAsync(() => h.Readings.Count == 1, Bound, "a reading");
+        good.Fail(new IOException("connection reset by peer"));
+        await Wait.UntilAsync(() => h.Link.State == ScaleLinkState.Disconnected && time.PendingTimers >= 2, Bound, "the reset");
+
+        time.Advance(TimeSpan.FromMilliseconds(99));
+        await Task.Delay(50);
+        Assert.Equal(3, Volatile.Read(ref opens));
+        time.Advance(TimeSpan.FromMilliseconds(1));
+        await Wait.UntilAsync(() => Volatile.Read(ref opens) == 4, Bound, "reopen after 100 ms, not 400");
+        await Wait.UntilAsync(() => h.States.Any(e => e.Reason?.Contains("connection reset by peer", StringComparison.Ordinal) == true), Bound, "the reason");
+    }
+
+    [Fact]
     public async Task End_of_stream_reconnects_and_reading_goes_on()
     {
         var streams = new[] { new ChunkStream(), new ChunkStream() };

@@ -15,6 +15,9 @@ internal sealed class ChunkStream : Stream
 
     public void End() => _chunks.Writer.TryComplete();
 
+    /// <summary>The next read past the fed chunks throws <paramref name="error"/>, like a reset connection.</summary>
+    public void Fail(Exception error) => _chunks.Writer.TryComplete(error);
+
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
         while (_offset == _current.Length)
