@@ -36,7 +36,8 @@ public enum ModbusArea { Holding, Input, Coil, Discrete }
 
 public enum WordOrder { ABCD, CDAB, BADC, DCBA }
 
-public enum ModbusDataType { Int16, UInt16, Int32, UInt32, Int64, UInt64, Float32, Float64, Bcd, Bcd48, Bit }
+/// <summary>Register data types: <c>Bcd</c> is one register (4 digits), <c>Bcd32</c> two (8 digits), <c>Bcd48</c> the 6-byte, 4-decimal totaliser BCD of gas correctors.</summary>
+public enum ModbusDataType { Int16, UInt16, Int32, UInt32, Int64, UInt64, Float32, Float64, Bcd, Bcd32, Bcd48, Bit }
 
 public enum SerialParity { None, Even, Odd }
 

@@ -380,7 +380,7 @@ public sealed partial class ConfigReader
     /// <summary>Registers (16-bit words) a value occupies; BCD is counted as its shortest form (one register).</summary>
     private static int RegisterCount(ModbusDataType type) => type switch
     {
-        ModbusDataType.Int32 or ModbusDataType.UInt32 or ModbusDataType.Float32 => 2,
+        ModbusDataType.Int32 or ModbusDataType.UInt32 or ModbusDataType.Float32 or ModbusDataType.Bcd32 => 2,
         ModbusDataType.Bcd48 => 3,
         ModbusDataType.Int64 or ModbusDataType.UInt64 or ModbusDataType.Float64 => 4,
         _ => 1,

@@ -101,7 +101,11 @@ public sealed class Collector
                     {
                         Apply(engine, item);
                         messages.AddRange(engine.TakeMessages());
-                        dirtyPositions[item.Source] = item.Position;
+                        if (item.Position >= 0)
+                        {
+                            dirtyPositions[item.Source] = item.Position;
+                        }
+
                         dirty = true;
                     }
                 }

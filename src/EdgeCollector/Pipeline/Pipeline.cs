@@ -23,7 +23,7 @@ namespace EdgeCollector.Pipeline;
 //
 // Each box is one folder; the engine (EdgeCollector.Core) has no I/O at all.
 
-/// <summary>One input read by a source, with the position to resume after it.</summary>
+/// <summary>One input read by a source, with the position to resume after it (−1: a live source that cannot resume).</summary>
 public readonly record struct SourceItem(InputRecord Record, string Source, long Position);
 
 /// <summary>A source of input records (a device driver or a recording).</summary>

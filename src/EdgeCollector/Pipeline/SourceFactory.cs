@@ -1,5 +1,7 @@
 using EdgeCollector.Core.Configuration;
+using EdgeCollector.Sources.Modbus;
 using EdgeCollector.Sources.Recording;
+using EdgeCollector.Sources.Scale;
 using Microsoft.Extensions.Logging;
 
 namespace EdgeCollector.Pipeline;
@@ -21,15 +23,11 @@ public static class SourceFactory
                 case SourceType.Recording:
                     sources.Add(new RecordingSource(s.Name, s.Path!, log));
                     break;
+                case SourceType.ModbusTcp or SourceType.ModbusRtu or SourceType.ModbusRtuOverTcp:
+                    sources.Add(new ModbusSource(s, log));
+                    break;
                 case SourceType.Scale:
-                    // Scale sources are read by their own driver once wired; scales named only for
-                    // the engine (readings from a recording) need no driver.
-                    if (config.Sources.Any(x => x.Type == SourceType.Recording))
-                    {
-                        break;
-                    }
-
-                    errors.Add($"Sources[{i}].Type: 'Scale' sources are not wired into this build yet (issue 4)");
+                    sources.Add(new ScaleSource(s, log));
                     break;
                 default:
                     errors.Add($"Sources[{i}].Type: '{s.Type}' sources are not wired into this build yet");

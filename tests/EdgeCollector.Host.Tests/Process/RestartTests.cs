@@ -1,4 +1,5 @@
 using System.Text.Json;
+using EdgeCollector.Core.Engine;
 
 namespace EdgeCollector.Host.Tests.Process;
 
@@ -15,26 +16,38 @@ public sealed class RestartTests : IDisposable
     [Fact]
     public async Task Killed_mid_heat_and_restarted_the_collector_publishes_what_an_uninterrupted_run_does()
     {
+        // Four consecutive shifts: the sample shift repeated 8, 16 and 24 hours later.
         string sample = Path.Combine(CollectorProcess.RepoRoot, "config", "sample-shift.jsonl");
-        var reference = await CollectorProcess.RunAsync(_dir, "replay", "--in", sample, "--out", "reference.jsonl");
+        string input = Path.Combine(_dir, "four-shifts.jsonl");
+        var lines = File.ReadAllLines(sample);
+        await File.WriteAllLinesAsync(input, Enumerable.Range(0, 4).SelectMany(k => lines.Select(l =>
+        {
+            var record = RecordCodec.Parse(l);
+            return RecordCodec.Write(record with { Ticks = record.Ticks + k * 8 * TimeSpan.TicksPerHour });
+        })));
+        int total = lines.Length * 4;
+
+        var reference = await CollectorProcess.RunAsync(_dir, "replay", "--in", input, "--out", "reference.jsonl");
         Assert.Equal(0, reference.ExitCode);
         var expected = ReadMessages(Path.Combine(_dir, "reference.jsonl"));
 
         string dataDir = Path.Combine(_dir, "data");
-        string[] args = ["run", "--until-sources-end", "--set", $"Sources:0:Path={sample}", "--set", $"Storage:DataDir={dataDir}"];
+        string[] args = ["run", "--until-sources-end", "--set", $"Sources:0:Path={input}", "--set", $"Storage:DataDir={dataDir}"];
         string messagesFile = Path.Combine(dataDir, "messages.jsonl");
         var rnd = new Random(Environment.TickCount);
+        var targets = Enumerable.Range(0, 3).Select(_ => rnd.Next(total / 10, total * 9 / 10)).Order().ToList();
         int kills = 0;
-        for (int attempt = 0; attempt < 3; attempt++)
+        foreach (int target in targets)
         {
-            int killAfterLines = CountLines(messagesFile) + rnd.Next(20, 400);
             using var p = CollectorProcess.Start(_dir, args);
             var deadline = DateTime.UtcNow.AddSeconds(60);
-            while (!p.HasExited && CountLines(messagesFile) < killAfterLines && DateTime.UtcNow < deadline)
+            while (!p.HasExited && CommittedPosition(dataDir) < target && DateTime.UtcNow < deadline)
             {
-                await Task.Delay(5);
+                await Task.Delay(20);
             }
 
+            // Then somewhere between two checkpoints: records applied but not yet committed.
+            await Task.Delay(rnd.Next(0, 700));
             if (!p.HasExited)
             {
                 p.Kill();
@@ -44,7 +57,7 @@ public sealed class RestartTests : IDisposable
 
         var final = await CollectorProcess.RunAsync(_dir, args);
         Assert.True(final.ExitCode == 0, final.Stderr);
-        Assert.True(kills >= 1, "the collector finished before it could be killed once");
+        Assert.True(kills >= 2, $"only {kills} kill(s) landed while the collector was working");
 
         var got = ReadMessages(messagesFile);
         var byKey = new Dictionary<(string, long), string>();
@@ -64,6 +77,29 @@ public sealed class RestartTests : IDisposable
         {
             Assert.True(byKey.TryGetValue(key, out var actual), $"missing message {key}");
             Assert.Equal(line, actual);
+        }
+    }
+
+    /// <summary>The recording line the collector last committed (0 before its first checkpoint).</summary>
+    private static long CommittedPosition(string dataDir)
+    {
+        string db = Path.Combine(dataDir, "engine.db");
+        if (!File.Exists(db))
+        {
+            return 0;
+        }
+
+        try
+        {
+            using var c = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={db};Mode=ReadOnly;Pooling=False");
+            c.Open();
+            using var cmd = c.CreateCommand();
+            cmd.CommandText = "SELECT COALESCE(MAX(position), 0) FROM positions";
+            return Convert.ToInt64(cmd.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
+        }
+        catch (Microsoft.Data.Sqlite.SqliteException)
+        {
+            return 0;
         }
     }
 
