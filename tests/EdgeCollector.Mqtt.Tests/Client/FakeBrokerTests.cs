@@ -161,6 +161,41 @@ public class FakeBrokerTests
     }
 
     [Fact]
+    public async Task Outbox_publisher_removes_and_counts_messages_the_broker_refuses_and_delivers_the_rest()
+    {
+        await using var broker = new FakeBroker(MqttProtocolVersion.V500, p => p switch
+        {
+            MqttConnectPacket => new MqttConnAckPacket(),
+            MqttPublishPacket { Topic: "denied" } pub => new MqttPubAckPacket { PacketId = pub.PacketId, ReasonCode = MqttReasonCode.NotAuthorized },
+            MqttPublishPacket pub => new MqttPubAckPacket { PacketId = pub.PacketId },
+            _ => null,
+        });
+        string dir = Infrastructure.Net.TempDir("outbox-reject");
+        try
+        {
+            var log = new List<string>();
+            await using var outbox = await EdgeCollector.Mqtt.Outbox.MqttOutbox.OpenAsync(new EdgeCollector.Mqtt.Outbox.MqttOutboxOptions { Directory = dir });
+            await using var client = new MqttClient(new MqttClientOptions { Host = "127.0.0.1", Port = broker.Port, ClientId = "ob" });
+            await client.StartAsync();
+            await using var publisher = new EdgeCollector.Mqtt.Outbox.OutboxPublisher(client, outbox, log: (_, m, _) => { lock (log) log.Add(m); });
+            publisher.Start();
+            await publisher.EnqueueAsync("ok", new byte[] { 1 }, false, EdgeCollector.Mqtt.Outbox.OutboxPriority.Aggregate);
+            await publisher.EnqueueAsync("denied", new byte[] { 2 }, false, EdgeCollector.Mqtt.Outbox.OutboxPriority.Aggregate);
+            await publisher.EnqueueAsync("ok", new byte[] { 3 }, false, EdgeCollector.Mqtt.Outbox.OutboxPriority.Aggregate);
+            Assert.True(await publisher.WaitUntilEmptyAsync(TimeSpan.FromSeconds(10)));
+            Assert.Equal(2, publisher.PublishedCount);
+            Assert.Equal(1, publisher.RejectedCount);
+            lock (log) Assert.Contains(log, l => l.Contains("NotAuthorized", StringComparison.Ordinal));
+            lock (broker.Received)
+                Assert.Equal(["ok", "denied", "ok"], broker.Received.OfType<MqttPublishPacket>().Select(p => p.Topic));
+        }
+        finally
+        {
+            try { Directory.Delete(dir, recursive: true); } catch (IOException) { }
+        }
+    }
+
+    [Fact]
     public void Backoff_grows_exponentially_with_jitter_and_is_capped()
     {
         var client = new MqttClient(new MqttClientOptions { Host = "x", ReconnectMinDelay = TimeSpan.FromSeconds(1), ReconnectMaxDelay = TimeSpan.FromSeconds(30) });

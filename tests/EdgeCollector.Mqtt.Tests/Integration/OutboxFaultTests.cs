@@ -75,6 +75,10 @@ public sealed class OutboxFaultTests : IAsyncLifetime
         var bySeq = BySeq(got);
         AssertAllOnceOrIdentical(seqs, bySeq);
         Assert.Equal(Total, bySeq.Count);
+        // Oldest first: the backlog drained before the messages produced after the reconnect, so the first
+        // arrival of each seq is in seq order.
+        var firstArrivals = got.Select(m => long.Parse(m.Payload.Split(';')[0]["seq=".Length..], CultureInfo.InvariantCulture)).Distinct().ToList();
+        Assert.Equal(firstArrivals.Order(), firstArrivals);
         Assert.Contains(log, l => l.Contains("connection lost", StringComparison.OrdinalIgnoreCase));
         // seqs are strictly increasing in enqueue order.
         Assert.Equal(seqs.Order(), seqs);
