@@ -25,3 +25,21 @@ public interface ISerialPort : IAsyncDisposable, IDisposable
     /// <summary>The port as a non-seekable <see cref="Stream"/> whose sync members throw.</summary>
     Stream AsStream();
 }
+
+/// <summary>Opens serial ports; lets drivers take a fake in unit tests.</summary>
+public interface ISerialPortFactory
+{
+    /// <summary>Opens and configures the port.</summary>
+    /// <exception cref="SerialPortException">No such device, permission denied, port in use, not a terminal.</exception>
+    ISerialPort Open(SerialPortSettings settings);
+}
+
+/// <summary>Opens <see cref="LinuxSerialPort"/>s.</summary>
+public sealed class LinuxSerialPortFactory : ISerialPortFactory
+{
+    /// <summary>Shared instance.</summary>
+    public static LinuxSerialPortFactory Instance { get; } = new();
+
+    /// <inheritdoc />
+    public ISerialPort Open(SerialPortSettings settings) => LinuxSerialPort.Open(settings);
+}

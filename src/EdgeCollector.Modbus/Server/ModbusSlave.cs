@@ -140,9 +140,9 @@ public sealed class ModbusTcpSlave : IAsyncDisposable
                 var buffer = result.Buffer;
                 var replies = new List<(ushort Tid, byte Unit, ModbusResponse Response)>();
                 bool close = false;
+                var sequence = new SequenceReader<byte>(buffer);
                 try
                 {
-                    var sequence = new SequenceReader<byte>(buffer);
                     while (true)
                     {
                         try
@@ -176,13 +176,10 @@ public sealed class ModbusTcpSlave : IAsyncDisposable
                             break;
                         }
                     }
-
-                    reader.AdvanceTo(sequence.Position, buffer.End);
                 }
-                catch
+                finally
                 {
-                    reader.AdvanceTo(buffer.Start, buffer.End);
-                    throw;
+                    reader.AdvanceTo(sequence.Position, buffer.End);
                 }
 
                 foreach (var (tid, unit, response) in replies)

@@ -68,6 +68,45 @@ public sealed class PymodbusServer : IDisposable
         }
     }
 
+    public static async Task<PymodbusServer> StartRtuOverTcpAsync(object units)
+    {
+        int port = FreePort();
+        var (process, config) = Launch(new Dictionary<string, object> { ["mode"] = "rtu-over-tcp", ["port"] = port, ["units"] = units });
+        try
+        {
+            await process.WaitUntilAsync(() => process.Output.Contains("READY", StringComparison.Ordinal), TimeSpan.FromSeconds(20), "pymodbus RTU-over-TCP server");
+            // pymodbus opens the listener after printing; wait (bounded) until it accepts.
+            bool listening = false;
+            await process.WaitUntilAsync(
+                () =>
+                {
+                    if (!listening)
+                    {
+                        using var probe = new TcpClient();
+                        try
+                        {
+                            probe.Connect(IPAddress.Loopback, port);
+                            listening = true;
+                        }
+                        catch (SocketException)
+                        {
+                        }
+                    }
+
+                    return listening;
+                },
+                TimeSpan.FromSeconds(20),
+                "pymodbus RTU-over-TCP listener");
+            return new PymodbusServer(process, config, port);
+        }
+        catch
+        {
+            process.Dispose();
+            File.Delete(config);
+            throw;
+        }
+    }
+
     /// <summary>A TCP port that was free a moment ago (for restarting a peer on the same port).</summary>
     public static int FreePort()
     {

@@ -30,6 +30,16 @@ public sealed class PymodbusTests
     }
 
     [Fact]
+    public async Task Rtu_over_tcp_master_reads_every_type_and_word_order()
+    {
+        using var server = await PymodbusServer.StartRtuOverTcpAsync(PymodbusPoints.Units);
+        await using var master = ModbusRtuConnection.OverTcp("127.0.0.1", server.Port, Options);
+        await AssertEveryPointAsync(master, server);
+        var ex = await Assert.ThrowsAsync<ModbusDeviceException>(() => master.ReadRegistersAsync(1, ModbusArea.Holding, PymodbusPoints.Size, 1).WaitAsync(Bound));
+        Assert.Equal(ModbusExceptionCode.IllegalDataAddress, ex.Code);
+    }
+
+    [Fact]
     public async Task Tcp_exceptions_come_back_as_exceptions_and_split_blocks()
     {
         using var server = await PymodbusServer.StartTcpAsync(PymodbusPoints.Units);

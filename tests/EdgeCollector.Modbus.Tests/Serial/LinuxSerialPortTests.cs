@@ -66,6 +66,19 @@ public sealed class LinuxSerialPortTests
     }
 
     [Fact]
+    public async Task The_factory_opens_ports_behind_the_interface()
+    {
+        using var pair = await SocatPtyPair.StartAsync();
+        ISerialPortFactory factory = LinuxSerialPortFactory.Instance;
+        await using var a = factory.Open(new SerialPortSettings(pair.PathA, 4800));
+        await using var b = factory.Open(new SerialPortSettings(pair.PathB, 4800));
+        await a.WriteAsync("=0.06510"u8.ToArray()).AsTask().WaitAsync(Bound);
+        Assert.Equal("=0.06510"u8.ToArray(), await ReadExactlyAsync(b, 8));
+        Assert.Equal(4800, b.Settings.BaudRate);
+        Assert.Same(b, b.AsStream());
+    }
+
+    [Fact]
     public void Missing_device_is_reported_as_no_such_device()
     {
         var ex = Assert.Throws<SerialPortException>(() => LinuxSerialPort.Open(new SerialPortSettings("/dev/ttyEDGE-does-not-exist")));

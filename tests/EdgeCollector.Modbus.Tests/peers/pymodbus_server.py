@@ -7,6 +7,8 @@ CONFIG:
   {"mode": "tcp"}                                   -> listens on 127.0.0.1:<free port>, prints "LISTENING <port>"
   {"mode": "rtu", "device": "/tmp/x/b", "baud": 19200, "parity": "N", "stopbits": 1}
                                                     -> serves RTU on the device, prints "READY"
+  {"mode": "rtu-over-tcp", "port": 5020}            -> RTU frames on a TCP listener (pymodbus "socket:" device),
+                                                       prints "READY" just before listening
   "units": {"1": {"size": 1000,
                   "points": [{"area": "hr"|"ir", "address": 10, "type": "float32", "order": "CDAB", "value": 1.5}],
                   "bits":   [{"area": "co"|"di", "address": 3, "value": true}]}}
@@ -115,6 +117,17 @@ async def main(config):
         port = server.server.sockets[0].getsockname()[1]
         print(f"LISTENING {port}", flush=True)
         await task
+    elif config["mode"] == "rtu-over-tcp":
+        server = await StartAsyncSerialServer(
+            context=context,
+            framer=ModbusRtuFramer,
+            port=f"socket:127.0.0.1:{config['port']}",
+            defer_start=True,
+            ignore_missing_slaves=True,
+        )
+        await server.start()
+        print("READY", flush=True)
+        await server.serve_forever()
     else:
         server = await StartAsyncSerialServer(
             context=context,
