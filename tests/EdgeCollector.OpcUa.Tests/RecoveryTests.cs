@@ -84,6 +84,33 @@ public sealed class RecoveryTests
     }
 
     [Fact]
+    public async Task Lost_session_on_a_live_server_is_recreated_and_the_subscription_transferred()
+    {
+        await using var sim = new FurnacePlcSimulator(new FurnacePlcOptions { TickInterval = null });
+        await sim.StartAsync();
+        await using var client = await UaClient.ConnectAsync(new UaClientOptions { EndpointUrl = sim.EndpointUrl, ReconnectDelay = TimeSpan.FromMilliseconds(200) });
+        var states = new ConcurrentQueue<UaConnectionState>();
+        client.ConnectionChanged += (_, s) => states.Enqueue(s);
+        var changes = new ConcurrentQueue<UaDataChange>();
+        var subscription = await client.SubscribeAsync(new UaSubscriptionOptions { PublishingInterval = TimeSpan.FromMilliseconds(100) },
+            [new UaMonitoredItemRequest { NodeId = sim.TagId("F1", "State") }], changes.Enqueue);
+        await Eventually.TrueAsync(() => changes.Count == 1, Wait);
+        var subscriptionId = subscription.SubscriptionId;
+
+        sim.Server.CloseSessionsKeepingSubscriptions();
+        sim.Server.DropConnections();
+        await Eventually.TrueAsync(() => states.Contains(UaConnectionState.SessionRecreated), Wait);
+
+        // Same server-side subscription (transferred, not recreated); SendInitialValues re-delivers the value, flagged.
+        Assert.Equal(subscriptionId, subscription.SubscriptionId);
+        Assert.Equal(1, sim.Server.SubscriptionCount);
+        await Eventually.TrueAsync(() => changes.Count >= 2, Wait);
+        Assert.True(changes.Skip(1).First().AfterGap);
+        sim.SetState("F1", FurnaceState.Charging);
+        await Eventually.TrueAsync(() => changes.Any(c => (int)c.Value.Value.Value! == 1), Wait);
+    }
+
+    [Fact]
     public async Task Subscription_is_transferred_to_a_new_session_on_the_same_server()
     {
         await using var sim = new FurnacePlcSimulator(new FurnacePlcOptions { TickInterval = null });

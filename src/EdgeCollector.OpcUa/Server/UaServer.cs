@@ -891,6 +891,16 @@ public sealed class UaServer : IUaRequestHandler, IAsyncDisposable
             channel.Break(new UaException(StatusCodes.BadCommunicationError, "Connection dropped by the server"));
     }
 
+    /// <summary>
+    /// Closes every session but keeps its subscriptions, as CloseSession with DeleteSubscriptions=false would
+    /// (OPC 10000-4 §5.6.4); clients can take them over with TransferSubscriptions. For simulators and tests.
+    /// </summary>
+    public void CloseSessionsKeepingSubscriptions()
+    {
+        foreach (var session in _sessions.Values.ToArray())
+            RemoveSession(session, deleteSubscriptions: false);
+    }
+
     /// <summary>Stops listening, closes every connection and subscription.</summary>
     public async ValueTask DisposeAsync()
     {

@@ -142,8 +142,20 @@ public sealed class NodePeer : IDisposable
                 }
             }
 
-            if (_process.HasExited && !await _lineAdded.WaitAsync(200))
+            if (_process.HasExited)
+            {
+                // Let the asynchronous output readers drain, then look once more before giving up.
+                await _process.WaitForExitAsync();
+                lock (_gate)
+                {
+                    var line = _lines.Skip(seen).FirstOrDefault(predicate);
+                    if (line is not null)
+                        return line;
+                }
+
                 throw new InvalidOperationException($"node peer exited with {_process.ExitCode}:\n{Output}");
+            }
+
             var left = deadline - DateTime.UtcNow;
             if (left <= TimeSpan.Zero)
                 throw new TimeoutException($"node peer did not print the expected line within {timeout.TotalSeconds} s:\n{Output}");
