@@ -101,6 +101,10 @@ public static class ModbusPduCodec
         return length;
     }
 
+    // Request PDU layouts (§6):
+    // FC01-06      00 function | 01-02 address | 03-04 quantity (FC01-04) or value (FC05: FF00/0000, FC06)
+    // FC15 / FC16  00 function | 01-02 address | 03-04 quantity | 05 byte count | 06- packed bits / registers
+
     /// <summary>
     /// Parses a complete request PDU (its length known from the framing).
     /// Throws <see cref="ModbusProtocolException"/> carrying the exception code a server should answer (§7 and the §6 state diagrams).
@@ -313,6 +317,11 @@ public static class ModbusPduCodec
 
         return length;
     }
+
+    // Response PDU layouts (§6, §7):
+    // FC01-04            00 function | 01 byte count N | 02- N data bytes (bits LSB first, or registers)
+    // FC05/06/15/16      00 function | 01-02 address | 03-04 value or quantity (echo)
+    // exception          00 function | 0x80 | 01 exception code
 
     /// <summary>Parses a complete response PDU (its length known from the framing).</summary>
     public static ModbusResponse ParseResponse(ReadOnlySpan<byte> pdu) => ParseResponse(pdu, default);
