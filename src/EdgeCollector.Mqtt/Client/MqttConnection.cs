@@ -17,6 +17,9 @@ namespace EdgeCollector.Mqtt.Client;
 internal sealed class MqttConnection : IAsyncDisposable
 {
     private readonly Stream _stream;
+    // Writes go through a buffer so a burst of publishes leaves in a few segments / TLS records; every send
+    // outside a burst flushes at once. Reads use _stream directly (PipeReader).
+    private readonly BufferedStream _output;
     private readonly MqttClientOptions _options;
     private readonly MqttPacketWriter _writer;
     private readonly SemaphoreSlim _writeLock = new(1, 1);
@@ -40,6 +43,7 @@ internal sealed class MqttConnection : IAsyncDisposable
     public MqttConnection(Stream stream, MqttClientOptions options, Func<MqttPublishPacket, Task> onPublish)
     {
         _stream = stream;
+        _output = new BufferedStream(stream, 16 * 1024);
         _options = options;
         _onPublish = onPublish;
         _writer = new MqttPacketWriter(options.ProtocolVersion);
@@ -180,7 +184,8 @@ internal sealed class MqttConnection : IAsyncDisposable
         {
             try
             {
-                await SendAsync(item.Packet, CancellationToken.None);
+                await SendAsync(item.Packet, CancellationToken.None, flush: false);
+                await FlushUnlessBurstAsync(window: null);
                 item.Completion.TrySetResult();
             }
             catch (ArgumentException ex)
@@ -219,13 +224,24 @@ internal sealed class MqttConnection : IAsyncDisposable
         };
         try
         {
-            await SendAsync(packet, CancellationToken.None);
+            await SendAsync(packet, CancellationToken.None, flush: false);
         }
         catch (ArgumentException ex)
         {
             // Not encodable (e.g. above the broker's maximum packet size): this message fails, the link stays.
             if (_pending.TryRemove(id, out var tcs)) tcs.TrySetException(ex);
         }
+        await FlushUnlessBurstAsync(window);
+    }
+
+    /// <summary>
+    /// Flushes unless another publish is queued and can go at once: a burst is written in one go, and nothing
+    /// waits in the buffer while the loop idles or blocks on a full window.
+    /// </summary>
+    private Task FlushUnlessBurstAsync(SemaphoreSlim? window)
+    {
+        bool more = _publishQueue.Reader.TryPeek(out _) && (window is null || window.CurrentCount > 0);
+        return more ? Task.CompletedTask : FlushAsync();
     }
 
     private void FailQueuedPublishes()
@@ -310,7 +326,7 @@ internal sealed class MqttConnection : IAsyncDisposable
     }
 
     /// <summary>The single writer: encode and write one whole packet under the lock.</summary>
-    private async Task SendAsync(MqttPacket packet, CancellationToken cancellationToken)
+    private async Task SendAsync(MqttPacket packet, CancellationToken cancellationToken, bool flush = true)
     {
         await _writeLock.WaitAsync(cancellationToken);
         try
@@ -321,9 +337,9 @@ internal sealed class MqttConnection : IAsyncDisposable
             try
             {
                 // Never cancel a write half-way on the caller's token: a partial packet poisons the stream.
-                await _stream.WriteAsync(encoded.Header, _cts.Token);
-                if (!encoded.Payload.IsEmpty) await _stream.WriteAsync(encoded.Payload, _cts.Token);
-                await _stream.FlushAsync(_cts.Token);
+                await _output.WriteAsync(encoded.Header, _cts.Token);
+                if (!encoded.Payload.IsEmpty) await _output.WriteAsync(encoded.Payload, _cts.Token);
+                if (flush) await _output.FlushAsync(_cts.Token);
                 Volatile.Write(ref _lastSentTicks, Stopwatch.GetTimestamp());
             }
             catch (Exception ex)
@@ -331,6 +347,26 @@ internal sealed class MqttConnection : IAsyncDisposable
                 Break(ex);
                 throw new MqttConnectionLostException($"Write failed: {ex.Message}", ex);
             }
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+    }
+
+    /// <summary>Pushes out whatever a burst left in the write buffer.</summary>
+    private async Task FlushAsync()
+    {
+        await _writeLock.WaitAsync(_cts.Token);
+        try
+        {
+            ThrowIfBroken();
+            await _output.FlushAsync(_cts.Token);
+        }
+        catch (Exception ex) when (ex is not MqttConnectionLostException and not OperationCanceledException)
+        {
+            Break(ex);
+            throw new MqttConnectionLostException($"Write failed: {ex.Message}", ex);
         }
         finally
         {
