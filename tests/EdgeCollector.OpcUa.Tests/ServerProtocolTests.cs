@@ -158,3 +158,79 @@ public sealed class ServerProtocolTests : IAsyncLifetime
         }
     }
 }
+
+/// <summary>The server keeps serving after connections that send malformed chunks.</summary>
+public sealed class ServerRobustnessTests
+{
+    [Fact]
+    public async Task Server_survives_malformed_chunks_and_keeps_serving()
+    {
+        await using var sim = new FurnacePlcSimulator(new FurnacePlcOptions { TickInterval = null });
+        await sim.StartAsync();
+        var random = new Random(5);
+        var hello = new UaHello { EndpointUrl = sim.EndpointUrl }.ToBytes();
+
+        // A valid OPN chunk from a real exchange is a good seed for mutations.
+        var open = await CaptureOpenAsync(sim.Server.Port);
+        for (var i = 0; i < 40; i++)
+        {
+            using var socket = new Socket(SocketType.Stream, ProtocolType.Tcp);
+            await socket.ConnectAsync("127.0.0.1", sim.Server.Port);
+            byte[] payload;
+            if (i % 3 == 0)
+            {
+                payload = new byte[random.Next(1, 300)];
+                random.NextBytes(payload);
+            }
+            else
+            {
+                var mutated = (byte[])open.Clone();
+                for (var f = 0; f < 3; f++)
+                    mutated[random.Next(8, mutated.Length)] ^= (byte)random.Next(1, 256);
+                payload = [.. hello, .. mutated];
+            }
+
+            await socket.SendAsync(payload);
+            using var timeout = new CancellationTokenSource(TimeSpan.FromMilliseconds(300));
+            var buffer = new byte[65536];
+            try
+            {
+                // Read until the server closes or goes quiet; either is fine, hanging forever is not.
+                while (await socket.ReceiveAsync(buffer, timeout.Token) > 0)
+                {
+                }
+            }
+            catch (OperationCanceledException)
+            {
+            }
+        }
+
+        await using var client = await EdgeCollector.OpcUa.Client.UaClient.ConnectAsync(new EdgeCollector.OpcUa.Client.UaClientOptions { EndpointUrl = sim.EndpointUrl });
+        Assert.True((await client.ReadValueAsync(sim.TagId("F1", "State"))).Status.IsGood);
+    }
+
+    private static async Task<byte[]> CaptureOpenAsync(int port)
+    {
+        // Record what our client channel sends: Hello, then the OPN chunk.
+        using var listener = new TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        var recorderPort = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        var connect = UaClientChannel.ConnectAsync($"opc.tcp://127.0.0.1:{recorderPort}", new UaClientChannelOptions { ConnectTimeout = TimeSpan.FromSeconds(2) });
+        using var server = await listener.AcceptSocketAsync();
+        var buffer = new byte[65536];
+        var n = await server.ReceiveAsync(buffer);
+        var helloSize = BitConverter.ToInt32(buffer, 4);
+        await server.SendAsync(new UaAcknowledge { ReceiveBufferSize = 65535, SendBufferSize = 65535 }.ToBytes());
+        var received = new List<byte>(buffer[helloSize..n]);
+        while (received.Count < 8 || received.Count < BitConverter.ToInt32([.. received], 4))
+        {
+            n = await server.ReceiveAsync(buffer);
+            received.AddRange(buffer[..n]);
+        }
+
+        server.Close();
+        await Assert.ThrowsAnyAsync<Exception>(() => connect);
+        Assert.True(port > 0);
+        return [.. received];
+    }
+}

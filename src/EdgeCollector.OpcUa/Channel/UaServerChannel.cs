@@ -70,6 +70,15 @@ public sealed class UaServerChannel : UaSecureChannel
                 SetState(UaChannelState.Handshaken);
             }
 
+            // A connection that never opens a secure channel is dropped like one that never says Hello.
+            _ = Task.Delay(_helloTimeout, Lifetime).ContinueWith(
+                _ =>
+                {
+                    if (State == UaChannelState.Handshaken)
+                        Break(new UaException(StatusCodes.BadTimeout, "No OpenSecureChannel after Hello (OPC 10000-6 §7.1.2)"));
+                },
+                CancellationToken.None, TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default);
+
             await ReceiveLoopAsync();
         }
         catch (Exception ex) when (ex is UaException or OperationCanceledException or IOException)
