@@ -129,6 +129,13 @@ internal sealed class MqttConnection : IAsyncDisposable
     {
         if (qos == MqttQualityOfService.ExactlyOnce)
             throw new NotSupportedException("Outgoing QoS 2 is not implemented; the uplink uses QoS 1.");
+        if (ConnAck?.Properties is { } server)
+        {
+            if ((byte)qos > (server.MaximumQoS ?? 2))
+                throw new NotSupportedException($"The broker accepts QoS {server.MaximumQoS} at most (CONNACK Maximum QoS) [MQTT-3.2.2-11]");
+            if (retain && server.RetainAvailable == 0)
+                throw new NotSupportedException("The broker does not support retained messages (CONNACK Retain Available = 0) [MQTT-3.2.2-14]");
+        }
         ThrowIfBroken();
         var outgoing = new OutgoingPublish(new MqttPublishPacket { Topic = topic, Payload = payload, Retain = retain, Dup = dup, QoS = qos }, cancellationToken);
         if (!_publishQueue.Writer.TryWrite(outgoing)) throw new MqttConnectionLostException("Not connected.");

@@ -175,6 +175,12 @@ public sealed class OutboxPublisher : IAsyncDisposable
             // Stays stored; re-sent on the next connection.
             try { await connectionLost.CancelAsync(); } catch (ObjectDisposedException) { }
         }
+        catch (NotSupportedException ex)
+        {
+            // The broker cannot take it as stored (e.g. v5 Maximum QoS 0): keep it, say so once per connection.
+            _log?.Invoke(MqttLogLevel.Error, $"Outbox message seq {message.Seq} on '{message.Topic}' kept: {ex.Message}", ex);
+            try { await connectionLost.CancelAsync(); } catch (ObjectDisposedException) { }
+        }
         catch (ArgumentException ex)
         {
             // Cannot be encoded (e.g. larger than the broker's maximum packet size): it would never go out.

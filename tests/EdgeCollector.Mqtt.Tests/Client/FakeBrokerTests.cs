@@ -196,6 +196,28 @@ public class FakeBrokerTests
     }
 
     [Fact]
+    public async Task V5_broker_limits_from_connack_are_respected()
+    {
+        await using var broker = new FakeBroker(MqttProtocolVersion.V500, p => p is MqttConnectPacket
+            ? new MqttConnAckPacket { Properties = new MqttProperties { MaximumQoS = 0, RetainAvailable = 0, MaximumPacketSize = 64 } }
+            : null);
+        await using var client = new MqttClient(new MqttClientOptions { Host = "127.0.0.1", Port = broker.Port, ClientId = "limits" });
+        await client.ConnectAsync();
+        var qos = Assert.Throws<NotSupportedException>(() => { _ = client.PublishAsync("t", new byte[] { 1 }, MqttQualityOfService.AtLeastOnce); });
+        Assert.Contains("MQTT-3.2.2-11", qos.Message, StringComparison.Ordinal);
+        var retain = Assert.Throws<NotSupportedException>(() => { _ = client.PublishAsync("t", new byte[] { 1 }, MqttQualityOfService.AtMostOnce, retain: true); });
+        Assert.Contains("MQTT-3.2.2-14", retain.Message, StringComparison.Ordinal);
+        // Larger than the broker's Maximum Packet Size: refused locally, the connection stays up.
+        await Assert.ThrowsAsync<ArgumentException>(() => client.PublishAsync("t", new byte[100], MqttQualityOfService.AtMostOnce));
+        await client.PublishAsync("t", new byte[] { 1 }, MqttQualityOfService.AtMostOnce);
+        Assert.Equal(MqttConnectionState.Connected, client.State);
+        var deadline = DateTime.UtcNow.AddSeconds(5);
+        bool Seen() { lock (broker.Received) return broker.Received.OfType<MqttPublishPacket>().Any(); }
+        while (DateTime.UtcNow < deadline && !Seen()) await Task.Delay(10);
+        lock (broker.Received) Assert.Single(broker.Received.OfType<MqttPublishPacket>());
+    }
+
+    [Fact]
     public void Backoff_grows_exponentially_with_jitter_and_is_capped()
     {
         var client = new MqttClient(new MqttClientOptions { Host = "x", ReconnectMinDelay = TimeSpan.FromSeconds(1), ReconnectMaxDelay = TimeSpan.FromSeconds(30) });
