@@ -32,6 +32,9 @@ public sealed record FurnacePlcOptions
     /// <summary>Simulated minutes per phase: charging, melting, holding, tapping, idle.</summary>
     public (double Charging, double Melting, double Holding, double Tapping, double Idle) PhaseMinutes { get; init; } = (20, 90, 30, 15, 10);
 
+    /// <summary>Namespaces registered before the PLC one (index 2, …); one by default, so the PLC lands at 3.</summary>
+    public IReadOnlyList<string> NamespacesBeforePlc { get; init; } = [FurnacePlcSimulator.DiagnosticsNamespace];
+
     /// <summary>Burner gas flow while melting (Nm³/h); holding uses a third.</summary>
     public double MeltingGasFlow { get; init; } = 900;
 }
@@ -61,7 +64,8 @@ public sealed class FurnacePlcSimulator : IAsyncDisposable
     {
         _options = options ?? new FurnacePlcOptions();
         AddressSpace = new UaAddressSpace(_options.Server.ApplicationUri);
-        AddressSpace.RegisterNamespace(DiagnosticsNamespace);
+        foreach (var uri in _options.NamespacesBeforePlc)
+            AddressSpace.RegisterNamespace(uri);
         PlcNamespaceIndex = AddressSpace.RegisterNamespace(PlcNamespace);
         var ns = PlcNamespaceIndex;
         var plc = AddressSpace.AddObject(new NodeId(ns, "PLC_1"), new QualifiedName(ns, "PLC_1"), WellKnownNodes.ObjectsFolder);
@@ -90,7 +94,7 @@ public sealed class FurnacePlcSimulator : IAsyncDisposable
     /// <summary>The OPC UA server.</summary>
     public UaServer Server { get; }
 
-    /// <summary>Index of <see cref="PlcNamespace"/> (3).</summary>
+    /// <summary>Index of <see cref="PlcNamespace"/> (3 unless <see cref="FurnacePlcOptions.NamespacesBeforePlc"/> changes it).</summary>
     public ushort PlcNamespaceIndex { get; }
 
     /// <summary>The endpoint URL (after start).</summary>

@@ -64,7 +64,13 @@ public sealed class RecoveryTests
 
             await sim.DisposeAsync();
             await Eventually.TrueAsync(() => states.Contains(UaConnectionState.Reconnecting), Wait);
-            sim = new FurnacePlcSimulator(options with { Server = options.Server with { Port = port } });
+            // After the "firmware update" the PLC namespace moves from index 3 to 4; the client must follow the URI.
+            sim = new FurnacePlcSimulator(options with
+            {
+                Server = options.Server with { Port = port },
+                NamespacesBeforePlc = [FurnacePlcSimulator.DiagnosticsNamespace, "urn:vendor:extra"],
+            });
+            Assert.Equal(4, sim.PlcNamespaceIndex);
             await sim.StartAsync();
             sim.SetState("F2", FurnaceState.Charging);
 

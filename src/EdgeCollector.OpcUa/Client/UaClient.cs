@@ -107,9 +107,10 @@ public sealed class UaClient : IAsyncDisposable
                 await ActivateAsync(channel, cancellationToken);
             }
 
+            var previousNamespaces = NamespaceArray;
             await ReadNamespaceArrayAsync(channel, cancellationToken);
             if (!restored && _subscriptions.Count > 0)
-                await RestoreSubscriptionsAsync(channel, cancellationToken);
+                await RestoreSubscriptionsAsync(channel, previousNamespaces, cancellationToken);
             lock (_gate)
             {
                 _channel = channel;
@@ -238,8 +239,19 @@ public sealed class UaClient : IAsyncDisposable
             Volatile.Write(ref _namespaceArray, uris.Select(u => u ?? "").ToArray());
     }
 
-    private async Task RestoreSubscriptionsAsync(UaClientChannel channel, CancellationToken cancellationToken)
+    private async Task RestoreSubscriptionsAsync(UaClientChannel channel, IReadOnlyList<string> previousNamespaces, CancellationToken cancellationToken)
     {
+        // A restarted server may order its namespaces differently (a PLC after a firmware update): move every
+        // NodeId to the index its namespace URI has now (domain-defaults.md "OPC UA").
+        var current = NamespaceArray;
+        NodeId Remap(NodeId id)
+        {
+            if (id.NamespaceIndex == 0 || id.NamespaceIndex >= previousNamespaces.Count)
+                return id;
+            var index = current.ToList().IndexOf(previousNamespaces[id.NamespaceIndex]);
+            return index < 0 || index == id.NamespaceIndex ? id : ExpandedNodeId.WithNamespace(id, (ushort)index);
+        }
+
         UaSubscription[] all;
         lock (_gate)
             all = _subscriptions.ToArray();
@@ -272,7 +284,7 @@ public sealed class UaClient : IAsyncDisposable
             var items = s.Items.ToArray();
             s.ResetItems();
             s.ResetSequence();
-            await CreateOnServerAsync(channel, s, items.Select(i => (i.ClientHandle, i.Request)).ToArray(), cancellationToken);
+            await CreateOnServerAsync(channel, s, items.Select(i => (i.ClientHandle, i.Request)).ToArray(), cancellationToken, Remap);
         }
     }
 
@@ -555,7 +567,8 @@ public sealed class UaClient : IAsyncDisposable
         await CreateItemsAsync(channel, subscription, handles, cancellationToken);
     }
 
-    private async Task CreateOnServerAsync(UaClientChannel channel, UaSubscription subscription, (uint Handle, UaMonitoredItemRequest Request)[] items, CancellationToken cancellationToken)
+    private async Task CreateOnServerAsync(UaClientChannel channel, UaSubscription subscription, (uint Handle, UaMonitoredItemRequest Request)[] items,
+        CancellationToken cancellationToken, Func<NodeId, NodeId>? remap = null)
     {
         var options = subscription.Options;
         var request = new CreateSubscriptionRequest
@@ -575,10 +588,11 @@ public sealed class UaClient : IAsyncDisposable
         subscription.RevisedLifetimeCount = response.RevisedLifetimeCount;
         subscription.Touch();
         _byServerId[subscription.SubscriptionId] = subscription;
-        await CreateItemsAsync(channel, subscription, items, cancellationToken);
+        await CreateItemsAsync(channel, subscription, items, cancellationToken, remap);
     }
 
-    private async Task CreateItemsAsync(UaClientChannel channel, UaSubscription subscription, (uint Handle, UaMonitoredItemRequest Request)[] items, CancellationToken cancellationToken)
+    private async Task CreateItemsAsync(UaClientChannel channel, UaSubscription subscription, (uint Handle, UaMonitoredItemRequest Request)[] items,
+        CancellationToken cancellationToken, Func<NodeId, NodeId>? remap = null)
     {
         if (items.Length == 0)
             return;
@@ -588,7 +602,7 @@ public sealed class UaClient : IAsyncDisposable
             TimestampsToReturn = TimestampsToReturn.Both,
             ItemsToCreate = items.Select(i => new MonitoredItemCreateRequest
             {
-                ItemToMonitor = new ReadValueId { NodeId = i.Request.NodeId, AttributeId = Attributes.Value },
+                ItemToMonitor = new ReadValueId { NodeId = remap?.Invoke(i.Request.NodeId) ?? i.Request.NodeId, AttributeId = Attributes.Value },
                 MonitoringMode = MonitoringMode.Reporting,
                 RequestedParameters = new MonitoringParameters
                 {

@@ -237,7 +237,8 @@ public sealed record ExpandedNodeId
         throw new UaException(StatusCodes.BadNodeIdUnknown, $"Namespace '{NamespaceUri}' is not in the server's NamespaceArray");
     }
 
-    internal static NodeId WithNamespace(NodeId id, ushort ns) => id.IdType switch
+    /// <summary>The same identifier in another namespace index.</summary>
+    public static NodeId WithNamespace(NodeId id, ushort ns) => (id ?? throw new ArgumentNullException(nameof(id))).IdType switch
     {
         IdType.Numeric => new NodeId(ns, id.NumericId),
         IdType.String => new NodeId(ns, (string)id.Identifier),
