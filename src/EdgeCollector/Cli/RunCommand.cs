@@ -58,16 +58,36 @@ public static class RunCommand
             return ExitCodes.BadInput;
         }
 
-        var sinks = new List<IMessageSink> { new JsonlMessageSink(Path.Combine(config.Storage.DataDir, "messages.jsonl")) };
         bool recording = config.Sources.Any(s => s.Type == SourceType.Recording);
+        Collector? collector = null;
+        // The uplink is a config change: MQTT when Uplink.Mqtt is set, else a JSONL file in the data dir.
+        MqttUplink? uplink = config.Uplink.Mqtt is null ? null : await MqttUplink.StartAsync(config, loggers.CreateLogger("EdgeCollector.Uplink"),
+            TimeProvider.System, () => collector?.SourceHealth() ?? new Dictionary<string, SourceHealth>(), ct);
+        IMessageSink sink = uplink is null ? new JsonlMessageSink(Path.Combine(config.Storage.DataDir, "messages.jsonl")) : uplink;
         builder.Services.AddSingleton(config);
-        builder.Services.AddSingleton(sp => new Collector(config, sources, sinks, sp.GetRequiredService<ILoggerFactory>().CreateLogger("EdgeCollector"),
+        builder.Services.AddSingleton(sp => collector = new Collector(config, sources, [sink], sp.GetRequiredService<ILoggerFactory>().CreateLogger("EdgeCollector"),
             TimeProvider.System, new CollectorOptions { LiveClock = !recording, ExitWhenSourcesEnd = untilSourcesEnd }));
         builder.Services.AddSingleton<CollectorService>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<CollectorService>());
         using var host = builder.Build();
         var service = host.Services.GetRequiredService<CollectorService>();
-        await host.RunAsync(ct);   // disposes the host when it ends
+        try
+        {
+            await host.RunAsync(ct);   // disposes the host when it ends
+            if (uplink is not null && untilSourcesEnd && !service.Failed)
+            {
+                // A finite run ends when the broker has acknowledged everything (or the wait runs out; the outbox keeps the rest).
+                await uplink.WaitUntilEmptyAsync(TimeSpan.FromSeconds(60), CancellationToken.None);
+            }
+        }
+        finally
+        {
+            if (uplink is not null)
+            {
+                await uplink.DisposeAsync();
+            }
+        }
+
         return service.Failed ? ExitCodes.Failure : ExitCodes.Ok;
     }
 }

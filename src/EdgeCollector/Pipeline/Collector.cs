@@ -31,6 +31,7 @@ public sealed class Collector
     private readonly TimeProvider _time;
     private readonly CollectorOptions _options;
     private readonly SemaphoreSlim _forwardSignal = new(0);
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, long> _lastSample = new(StringComparer.Ordinal);
 
     public Collector(EdgeConfig config, IReadOnlyList<IInputSource> sources, IReadOnlyList<IMessageSink> sinks, ILogger log, TimeProvider time, CollectorOptions options)
     {
@@ -46,6 +47,21 @@ public sealed class Collector
 
     /// <summary>The live engine, once started (read-only use by the dashboard).</summary>
     public KpiEngine? Engine { get; private set; }
+
+    /// <summary>
+    /// Each source's health: connected when it delivered a usable record within the last 30 s of
+    /// wall-clock time (a recording counts as connected while it is being read).
+    /// </summary>
+    public IReadOnlyDictionary<string, Sinks.SourceHealth> SourceHealth()
+    {
+        long now = _time.GetUtcNow().UtcTicks;
+        return _sources.ToDictionary(s => s.Name, s =>
+        {
+            long? last = _lastSample.TryGetValue(s.Name, out long t) ? t : null;
+            bool connected = last is long l && (!_options.LiveClock || now - l < 30 * TimeSpan.TicksPerSecond);
+            return new Sinks.SourceHealth(connected, last);
+        }, StringComparer.Ordinal);
+    }
 
     public async Task RunAsync(CancellationToken stop)
     {
@@ -162,6 +178,11 @@ public sealed class Collector
     {
         var record = item.Record;
         Interlocked.Increment(ref Metrics.RecordsIn);
+        if (record is not TagRecord { Quality: SampleQuality.Bad })
+        {
+            _lastSample[item.Source] = record.Ticks;
+        }
+
         if (engine.Started && record.Ticks < engine.RecordTime)
         {
             // Sources run on different clocks and links; the engine needs time order. A record that

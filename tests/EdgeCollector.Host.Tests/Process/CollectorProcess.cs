@@ -48,6 +48,24 @@ internal sealed class CollectorProcess : IDisposable
         return (code, p.Stdout, p.Stderr);
     }
 
+    /// <summary>Writes the shipped demo config without the named top-level sections (e.g. "Uplink": JSONL sink instead of MQTT).</summary>
+    public static string DemoConfigWithout(string directory, params string[] sections)
+    {
+        var node = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(RepoRoot, "config", "demo.json")), documentOptions: new System.Text.Json.JsonDocumentOptions
+        {
+            CommentHandling = System.Text.Json.JsonCommentHandling.Skip,
+            AllowTrailingCommas = true,
+        })!.AsObject();
+        foreach (var section in sections)
+        {
+            node.Remove(section);
+        }
+
+        string path = Path.Combine(directory, "demo-without-" + string.Join("-", sections).ToLowerInvariant() + ".json");
+        File.WriteAllText(path, node.ToJsonString());
+        return path;
+    }
+
     public string Stdout { get { lock (_stdout) return _stdout.ToString(); } }
 
     public string Stderr { get { lock (_stderr) return _stderr.ToString(); } }

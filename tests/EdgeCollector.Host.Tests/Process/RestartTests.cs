@@ -32,7 +32,8 @@ public sealed class RestartTests : IDisposable
         var expected = ReadMessages(Path.Combine(_dir, "reference.jsonl"));
 
         string dataDir = Path.Combine(_dir, "data");
-        string[] args = ["run", "--until-sources-end", "--set", $"Sources:0:Path={input}", "--set", $"Storage:DataDir={dataDir}"];
+        string config = CollectorProcess.DemoConfigWithout(_dir, "Uplink");
+        string[] args = ["run", "--config", config, "--until-sources-end", "--set", $"Sources:0:Path={input}", "--set", $"Storage:DataDir={dataDir}"];
         string messagesFile = Path.Combine(dataDir, "messages.jsonl");
         var rnd = new Random(Environment.TickCount);
         var targets = Enumerable.Range(0, 3).Select(_ => rnd.Next(total / 10, total * 9 / 10)).Order().ToList();
