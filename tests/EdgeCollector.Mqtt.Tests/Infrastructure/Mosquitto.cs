@@ -70,7 +70,16 @@ internal sealed class MosquittoBroker : IAsyncDisposable
     {
         PeerProcess.Require("/usr/sbin/mosquitto");
         string dir = Net.TempDir("mosq");
-        var pki = await TestPki.CreateAsync(dir);
+        TestPki pki;
+        try
+        {
+            pki = await TestPki.CreateAsync(dir);
+        }
+        catch
+        {
+            Directory.Delete(dir, recursive: true);
+            throw;
+        }
         var broker = new MosquittoBroker { Dir = dir, Pki = pki };
         try
         {

@@ -9,15 +9,22 @@ namespace EdgeCollector.Mqtt.Tests.Integration;
 public sealed class InfluxDb1Tests : IAsyncLifetime
 {
     private InfluxDb1Server _db = null!;
-    private readonly string _buffer = Net.TempDir("influx-buffer");
+    private string _buffer = "";
     private readonly List<string> _log = [];
 
-    public async Task InitializeAsync() => _db = await InfluxDb1Server.StartAsync();
+    public async Task InitializeAsync()
+    {
+        _db = await InfluxDb1Server.StartAsync();
+        _buffer = Net.TempDir("influx-buffer"); // only once the server is up: a failed start leaves nothing behind
+    }
 
     public async Task DisposeAsync()
     {
         if (_db is not null) await _db.DisposeAsync();
-        try { Directory.Delete(_buffer, recursive: true); } catch (IOException) { }
+        if (_buffer.Length > 0)
+        {
+            try { Directory.Delete(_buffer, recursive: true); } catch (IOException) { }
+        }
     }
 
     private InfluxWriter Writer(InfluxPrecision precision = InfluxPrecision.Nanoseconds) => InfluxWriter.Start(new InfluxWriterOptions
@@ -117,15 +124,22 @@ public sealed class InfluxDb1Tests : IAsyncLifetime
 public sealed class VictoriaMetricsTests : IAsyncLifetime
 {
     private VictoriaMetricsServer _vm = null!;
-    private readonly string _buffer = Net.TempDir("vm-buffer");
+    private string _buffer = "";
     private readonly List<string> _log = [];
 
-    public async Task InitializeAsync() => _vm = await VictoriaMetricsServer.StartAsync();
+    public async Task InitializeAsync()
+    {
+        _vm = await VictoriaMetricsServer.StartAsync();
+        _buffer = Net.TempDir("vm-buffer");
+    }
 
     public async Task DisposeAsync()
     {
         if (_vm is not null) await _vm.DisposeAsync();
-        try { Directory.Delete(_buffer, recursive: true); } catch (IOException) { }
+        if (_buffer.Length > 0)
+        {
+            try { Directory.Delete(_buffer, recursive: true); } catch (IOException) { }
+        }
     }
 
     private InfluxWriter Writer(InfluxApi api) => InfluxWriter.Start(new InfluxWriterOptions

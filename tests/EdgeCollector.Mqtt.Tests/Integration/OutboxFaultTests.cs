@@ -15,14 +15,21 @@ namespace EdgeCollector.Mqtt.Tests.Integration;
 public sealed class OutboxFaultTests : IAsyncLifetime
 {
     private MosquittoBroker _broker = null!;
-    private readonly string _dir = Net.TempDir("outbox");
+    private string _dir = "";
 
-    public async Task InitializeAsync() => _broker = await MosquittoBroker.StartAsync();
+    public async Task InitializeAsync()
+    {
+        _broker = await MosquittoBroker.StartAsync();
+        _dir = Net.TempDir("outbox");
+    }
 
     public async Task DisposeAsync()
     {
         if (_broker is not null) await _broker.DisposeAsync();
-        try { Directory.Delete(_dir, recursive: true); } catch (IOException) { }
+        if (_dir.Length > 0)
+        {
+            try { Directory.Delete(_dir, recursive: true); } catch (IOException) { }
+        }
     }
 
     private static Dictionary<long, List<string>> BySeq(List<(string Topic, string Payload)> messages) =>
