@@ -72,12 +72,10 @@ public abstract class ModbusConnection : IAsyncDisposable
             // A failed connect is not retried here: it arms the reconnect back-off and the caller
             // (the poller) reports the gap; retrying inside the back-off could not succeed.
             await EnsureConnectedAsync(cancellationToken).ConfigureAwait(false);
-            using var timeout = new CancellationTokenSource(Options.Timeout, Time);
-            using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, cancellationToken);
             try
             {
                 Counters.Request();
-                var response = await ExchangeAsync(unitId, request, linked.Token).ConfigureAwait(false);
+                var response = await ExchangeAsync(unitId, request, cancellationToken).ConfigureAwait(false);
                 Counters.Response();
                 Succeeded();
                 if (response.ExceptionCode is { } code)
@@ -88,8 +86,9 @@ public abstract class ModbusConnection : IAsyncDisposable
 
                 return response;
             }
-            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested && timeout.IsCancellationRequested)
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
             {
+                // Only the per-request timeout (see StartTimeout) cancels without the caller's token.
                 Counters.Timeout();
                 last = new TimeoutException($"{Name}: unit {unitId} did not answer {request} within {Options.Timeout.TotalMilliseconds:0} ms.");
                 if (Interlocked.Increment(ref _consecutiveTimeouts) >= Options.BreakAfterTimeouts && BreakOnRepeatedTimeouts)
@@ -117,8 +116,38 @@ public abstract class ModbusConnection : IAsyncDisposable
     /// <summary>Opens the transport. Called under the connect lock; must honour the token.</summary>
     protected abstract Task ConnectCoreAsync(CancellationToken cancellationToken);
 
-    /// <summary>One attempt: frame, write, wait for the matching reply. I/O failures must go through <see cref="Break"/>.</summary>
+    /// <summary>
+    /// One attempt: frame, write, wait for the matching reply. I/O failures must go through <see cref="Break"/>.
+    /// The implementation starts the per-request timeout with <see cref="StartTimeout"/> once the request
+    /// owns the link (after any queueing), so waiting behind a slow unit does not eat a request's time.
+    /// </summary>
     protected abstract Task<ModbusResponse> ExchangeAsync(byte unitId, ModbusRequest request, CancellationToken cancellationToken);
+
+    /// <summary>Starts the per-request timeout (on <see cref="Time"/>), linked with <paramref name="cancellationToken"/>.</summary>
+    protected RequestTimeout StartTimeout(CancellationToken cancellationToken) => new(Options.Timeout, Time, cancellationToken);
+
+    /// <summary>A running per-request timeout; dispose when the exchange ends.</summary>
+    protected sealed class RequestTimeout : IDisposable
+    {
+        private readonly CancellationTokenSource _timer;
+        private readonly CancellationTokenSource _linked;
+
+        internal RequestTimeout(TimeSpan timeout, TimeProvider time, CancellationToken cancellationToken)
+        {
+            _timer = new CancellationTokenSource(timeout, time);
+            _linked = CancellationTokenSource.CreateLinkedTokenSource(_timer.Token, cancellationToken);
+        }
+
+        /// <summary>Cancelled by the timeout or the caller.</summary>
+        public CancellationToken Token => _linked.Token;
+
+        /// <inheritdoc />
+        public void Dispose()
+        {
+            _linked.Dispose();
+            _timer.Dispose();
+        }
+    }
 
     /// <summary>Closes the transport and fails anything pending on it. Must not throw.</summary>
     protected abstract void CloseCore(Exception reason);

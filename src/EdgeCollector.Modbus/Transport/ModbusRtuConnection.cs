@@ -113,6 +113,8 @@ public sealed class ModbusRtuConnection : ModbusConnection
     protected override async Task<ModbusResponse> ExchangeAsync(byte unitId, ModbusRequest request, CancellationToken cancellationToken)
     {
         await _transaction.WaitAsync(cancellationToken).ConfigureAwait(false);
+        var timeout = StartTimeout(cancellationToken);
+        cancellationToken = timeout.Token;
         try
         {
             var stream = _stream ?? throw new IOException($"{Name}: not connected.");
@@ -166,6 +168,7 @@ public sealed class ModbusRtuConnection : ModbusConnection
         finally
         {
             _transaction.Release();
+            timeout.Dispose();
         }
     }
 

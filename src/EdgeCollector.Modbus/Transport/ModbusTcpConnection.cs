@@ -50,6 +50,8 @@ public sealed class ModbusTcpConnection : ModbusConnection
         var session = _session ?? throw new IOException($"{Name}: not connected.");
         await session.InFlight.WaitAsync(cancellationToken).ConfigureAwait(false);
         ushort tid = 0;
+        var timeout = StartTimeout(cancellationToken);
+        cancellationToken = timeout.Token;
         try
         {
             var reply = new TaskCompletionSource<ModbusFrame<ModbusResponse>>(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -107,6 +109,7 @@ public sealed class ModbusTcpConnection : ModbusConnection
         {
             session.Pending.TryRemove(tid, out _);
             session.InFlight.Release();
+            timeout.Dispose();
         }
     }
 

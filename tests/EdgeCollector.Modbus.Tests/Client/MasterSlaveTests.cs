@@ -87,6 +87,32 @@ public sealed class MasterSlaveTests
         Assert.Equal(1, master.Counters.Timeouts);
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Queueing_behind_a_silent_unit_does_not_use_up_the_next_requests_timeout(bool rtuOverTcp)
+    {
+        var units = new ModbusUnitMap();
+        units.Add(1).SetRegisters(ModbusArea.Holding, 0, [1]);
+        units.Add(2).SetRegisters(ModbusArea.Holding, 0, [2]);
+        units.SetMuted(2, true);
+        await using var slave = new ModbusTcpSlave(units, framing: rtuOverTcp ? ModbusTcpFraming.Rtu : ModbusTcpFraming.Mbap).Start();
+        await using ModbusConnection master = rtuOverTcp
+            ? ModbusRtuConnection.OverTcp("127.0.0.1", slave.LocalEndPoint.Port, Fast)
+            : new ModbusTcpConnection("127.0.0.1", slave.LocalEndPoint.Port, Fast);
+        Assert.Single(await master.ReadRegistersAsync(1, ModbusArea.Holding, 0, 1).WaitAsync(Bound)); // connected
+        slave.ResponseDelay = TimeSpan.FromMilliseconds(500); // the live unit is slow but within the 1 s timeout
+
+        // The silent unit holds the link (one request at a time) for a whole timeout...
+        var dead = master.ReadRegistersAsync(2, ModbusArea.Holding, 0, 1);
+        await Task.Delay(100);
+        // ...and the live unit's request, queued meanwhile, still gets its own full timeout once it is sent:
+        // had its clock started while queued, only ~100 ms would be left for a 500 ms answer.
+        var alive = await master.ReadRegistersAsync(1, ModbusArea.Holding, 0, 1).WaitAsync(Bound);
+        Assert.Equal(new ushort[] { 1 }, alive);
+        await Assert.ThrowsAsync<TimeoutException>(() => dead.WaitAsync(Bound));
+    }
+
     [Fact]
     public async Task A_late_reply_is_matched_by_transaction_id_and_dropped()
     {
