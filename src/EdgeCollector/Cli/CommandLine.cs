@@ -28,6 +28,8 @@ public static class CommandLine
         root.Subcommands.Add(ReplayCommand.Build());
         root.Subcommands.Add(RecordCommand.Build());
         root.Subcommands.Add(DemoCommand.Build());
+        root.Subcommands.Add(DeviceCommands.Modbus());
+        root.Subcommands.Add(DeviceCommands.Scale());
         return root;
     }
 

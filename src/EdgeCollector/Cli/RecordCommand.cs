@@ -39,7 +39,8 @@ public static class RecordCommand
             var channel = Channel.CreateBounded<SourceItem>(10_000);
             var running = sources.Select(s => s.RunAsync(channel.Writer, null, ct)).ToArray();
             _ = Task.WhenAll(running).ContinueWith(_ => channel.Writer.TryComplete(), TaskScheduler.Default);
-            await using var file = new StreamWriter(parse.GetValue(OutOption)!, append: true);
+            // Flushed line by line: a recording is an audit trail, and a stop (or a kill) keeps every line written so far.
+            await using var file = new StreamWriter(parse.GetValue(OutOption)!, append: true) { AutoFlush = true };
             try
             {
                 await foreach (var item in channel.Reader.ReadAllAsync(ct))

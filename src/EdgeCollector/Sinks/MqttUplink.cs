@@ -100,10 +100,10 @@ public sealed class MqttUplink : IMessageSink, IAsyncDisposable
             return;
         }
 
-        // Behind whatever the outbox holds: the platform sees "online" once the backlog is on its way.
+        // Straight to the broker, not behind the outbox's backlog: "online" is about now.
         _since = _time.GetUtcNow().UtcTicks;
-        _ = _publisher.EnqueueAsync(_statusTopic, StatusPayload(_site, "online", _since, _sources()), retain: true, OutboxPriority.Status, _stop.Token)
-            .ContinueWith(t => _log.LogWarning(t.Exception, "status message not queued"), TaskContinuationOptions.OnlyOnFaulted);
+        _ = _client.PublishAsync(_statusTopic, StatusPayload(_site, "online", _since, _sources()), MqttQualityOfService.AtLeastOnce, retain: true, dup: false, _stop.Token)
+            .ContinueWith(t => _log.LogWarning(t.Exception, "mqtt: online status not published"), TaskContinuationOptions.OnlyOnFaulted);
     }
 
     public async Task DeliverAsync(IReadOnlyList<StoredMessage> messages, CancellationToken cancellationToken)
