@@ -134,8 +134,10 @@ public sealed class ModbusPoller
                     state.Failures = 0;
                 }
             }
-            catch (ModbusDeviceException ex)
+            catch (ModbusDeviceException ex) when (ex.Code is ModbusExceptionCode.IllegalDataAddress or ModbusExceptionCode.IllegalDataValue)
             {
+                // An address the device does not have (§7 codes 02/03): halve the block until the bad tag
+                // stands alone, so it no longer blinds its neighbours.
                 if (ModbusBlockPlanner.Split(block) is var (first, second))
                 {
                     ReplaceInPlan(block, first, second);
@@ -146,6 +148,24 @@ public sealed class ModbusPoller
                 {
                     Bad(block, $"exception {(byte)ex.Code:X2} {ex.Code}", samples);
                 }
+            }
+            catch (ModbusDeviceException ex) when (ex.Code is ModbusExceptionCode.GatewayPathUnavailable or ModbusExceptionCode.GatewayTargetFailedToRespond)
+            {
+                // A gateway reporting its target unreachable (§7 codes 0A/0B) means the unit is dead, not the address.
+                string reason = $"exception {(byte)ex.Code:X2} {ex.Code}";
+                Bad(block, reason, samples);
+                foreach (var rest in queue)
+                {
+                    Bad(rest, reason, samples);
+                }
+
+                queue.Clear();
+                BackOff(state);
+            }
+            catch (ModbusDeviceException ex)
+            {
+                // Busy, device failure, illegal function: this block is Bad this cycle; the plan stays.
+                Bad(block, $"exception {(byte)ex.Code:X2} {ex.Code}", samples);
             }
             catch (Exception ex) when (ex is TimeoutException or IOException or ModbusProtocolException)
             {
@@ -161,19 +181,24 @@ public sealed class ModbusPoller
                 queue.Clear();
                 if (ex is not ModbusProtocolException)
                 {
-                    lock (_lock)
-                    {
-                        state.Failures++;
-                        var delay = TimeSpan.FromTicks(Math.Min(
-                            _options.DeadUnitBackoff.Ticks * (1L << Math.Min(state.Failures - 1, 20)),
-                            _options.MaxDeadUnitBackoff.Ticks));
-                        state.NextAttempt = _time.GetUtcNow() + delay;
-                    }
+                    BackOff(state);
                 }
             }
         }
 
         return samples;
+    }
+
+    private void BackOff(UnitState state)
+    {
+        lock (_lock)
+        {
+            state.Failures++;
+            var delay = TimeSpan.FromTicks(Math.Min(
+                _options.DeadUnitBackoff.Ticks * (1L << Math.Min(state.Failures - 1, 20)),
+                _options.MaxDeadUnitBackoff.Ticks));
+            state.NextAttempt = _time.GetUtcNow() + delay;
+        }
     }
 
     private void Decode(ModbusBlock block, ModbusResponse response, List<ModbusSample> samples)

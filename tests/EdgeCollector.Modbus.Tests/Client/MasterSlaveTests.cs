@@ -256,6 +256,30 @@ public sealed class MasterSlaveTests
         Assert.Equal(exceptions + 1, master.Counters.DeviceExceptions);
     }
 
+    [Theory]
+    [InlineData(ModbusExceptionCode.GatewayTargetFailedToRespond, true)]
+    [InlineData(ModbusExceptionCode.GatewayPathUnavailable, true)]
+    [InlineData(ModbusExceptionCode.ServerDeviceBusy, false)]
+    public async Task Exceptions_that_are_not_about_addresses_do_not_split_blocks(ModbusExceptionCode code, bool backsOff)
+    {
+        var units = new ModbusUnitMap();
+        var store = units.Add(1);
+        store.SetRegisters(ModbusArea.Holding, 0, [1, 2, 3, 4]);
+        store.FailWith = code;
+        await using var slave = new ModbusTcpSlave(units).Start();
+        await using var master = new ModbusTcpConnection("127.0.0.1", slave.LocalEndPoint.Port, Fast);
+        var tags = Enumerable.Range(0, 4).Select(i => new ModbusTag($"r{i}", 1, ModbusArea.Holding, (ushort)i, ModbusDataType.UInt16)).ToList();
+        var poller = new ModbusPoller(master, tags);
+
+        var samples = await poller.PollOnceAsync().WaitAsync(Bound);
+        Assert.Equal(4, samples.Count);
+        Assert.All(samples, s => Assert.Equal(ModbusQuality.Bad, s.Quality));
+        Assert.All(samples, s => Assert.Contains($"{(byte)code:X2}", s.Reason, StringComparison.Ordinal));
+        Assert.Single(poller.Plan);
+        Assert.Equal(1, master.Counters.DeviceExceptions);
+        Assert.Equal(backsOff, poller.IsBackingOff(1));
+    }
+
     [Fact]
     public async Task A_dead_unit_on_a_shared_line_costs_the_others_one_timeout_then_is_backed_off()
     {
