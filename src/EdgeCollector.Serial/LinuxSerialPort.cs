@@ -103,7 +103,8 @@ public sealed class LinuxSerialPort : Stream, ISerialPort
         if (s.Parity != SerialParity.None)
         {
             t.c_cflag |= LibC.PARENB | (s.Parity == SerialParity.Odd ? LibC.PARODD : 0);
-            // Check parity on input but deliver the byte: Modbus RTU rejects a bad frame by CRC anyway.
+            // Check parity on input; without IGNPAR/PARMRK a byte with a parity error reads as 0x00,
+            // which the frame check of the protocol on top (Modbus CRC, scale checksums) then rejects.
             t.c_iflag |= LibC.INPCK;
         }
 
