@@ -64,8 +64,11 @@ public static class RunCommand
         MqttUplink? uplink = config.Uplink.Mqtt is null ? null : await MqttUplink.StartAsync(config, loggers.CreateLogger("EdgeCollector.Uplink"),
             TimeProvider.System, () => collector?.SourceHealth() ?? new Dictionary<string, SourceHealth>(), ct);
         IMessageSink sink = uplink is null ? new JsonlMessageSink(Path.Combine(config.Storage.DataDir, "messages.jsonl")) : uplink;
+        // InfluxDB only when configured: raw samples (observer) and KPIs (sink).
+        InfluxSink? influx = config.Storage.Influx is null ? null : InfluxSink.Start(config, loggers.CreateLogger("EdgeCollector.Influx"));
+        IMessageSink[] sinks = influx is null ? [sink] : [sink, influx];
         builder.Services.AddSingleton(config);
-        builder.Services.AddSingleton(sp => collector = new Collector(config, sources, [sink], sp.GetRequiredService<ILoggerFactory>().CreateLogger("EdgeCollector"),
+        builder.Services.AddSingleton(sp => collector = new Collector(config, sources, sinks, sp.GetRequiredService<ILoggerFactory>().CreateLogger("EdgeCollector"),
             TimeProvider.System, new CollectorOptions { LiveClock = !recording, ExitWhenSourcesEnd = untilSourcesEnd }));
         builder.Services.AddSingleton<CollectorService>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<CollectorService>());
@@ -85,6 +88,11 @@ public static class RunCommand
             if (uplink is not null)
             {
                 await uplink.DisposeAsync();
+            }
+
+            if (influx is not null)
+            {
+                await influx.DisposeAsync();
             }
         }
 

@@ -32,6 +32,7 @@ public sealed class Collector
     private readonly CollectorOptions _options;
     private readonly SemaphoreSlim _forwardSignal = new(0);
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, long> _lastSample = new(StringComparer.Ordinal);
+    private readonly IRecordObserver[] _observers;
 
     public Collector(EdgeConfig config, IReadOnlyList<IInputSource> sources, IReadOnlyList<IMessageSink> sinks, ILogger log, TimeProvider time, CollectorOptions options)
     {
@@ -41,6 +42,7 @@ public sealed class Collector
         _log = log;
         _time = time;
         _options = options;
+        _observers = sinks.OfType<IRecordObserver>().ToArray();
     }
 
     public PipelineMetrics Metrics { get; } = new();
@@ -181,6 +183,11 @@ public sealed class Collector
         if (record is not TagRecord { Quality: SampleQuality.Bad })
         {
             _lastSample[item.Source] = record.Ticks;
+        }
+
+        foreach (var observer in _observers)
+        {
+            observer.OnRecord(record, item.Source);
         }
 
         if (engine.Started && record.Ticks < engine.RecordTime)

@@ -44,6 +44,12 @@ public interface IMessageSink
     Task DeliverAsync(IReadOnlyList<StoredMessage> messages, CancellationToken cancellationToken);
 }
 
+/// <summary>Sees every record the engine applies (raw series for InfluxDB); must not block.</summary>
+public interface IRecordObserver
+{
+    void OnRecord(InputRecord record, string source);
+}
+
 /// <summary>A message as committed in the state store's outbox.</summary>
 public sealed record StoredMessage(long Seq, string Topic, byte[] Payload, string Id, int Rev, bool Retain);
 
