@@ -227,6 +227,13 @@ public abstract class ModbusConnection : IAsyncDisposable
 
             lock (_stateLock)
             {
+                // A failure on the fresh transport (or a dispose) may have won the race with us.
+                if (State != ModbusConnectionState.Connecting)
+                {
+                    ObjectDisposedException.ThrowIf(State == ModbusConnectionState.Disposed, this);
+                    throw new IOException($"{Name}: connection lost while connecting: {_lastFailure?.Message}", _lastFailure);
+                }
+
                 State = ModbusConnectionState.Connected;
             }
 

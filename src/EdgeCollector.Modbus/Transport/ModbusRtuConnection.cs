@@ -117,7 +117,7 @@ public sealed class ModbusRtuConnection : ModbusConnection
         cancellationToken = timeout.Token;
         try
         {
-            var stream = _stream ?? throw new IOException($"{Name}: not connected.");
+            var stream = _stream ?? throw Break(new IOException($"{Name}: transport closed."));
             try
             {
                 if (_drainBeforeNext)

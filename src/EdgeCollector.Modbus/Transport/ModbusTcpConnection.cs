@@ -47,7 +47,7 @@ public sealed class ModbusTcpConnection : ModbusConnection
     /// <inheritdoc />
     protected override async Task<ModbusResponse> ExchangeAsync(byte unitId, ModbusRequest request, CancellationToken cancellationToken)
     {
-        var session = _session ?? throw new IOException($"{Name}: not connected.");
+        var session = _session ?? throw Break(new IOException($"{Name}: transport closed."));
         await session.InFlight.WaitAsync(cancellationToken).ConfigureAwait(false);
         ushort tid = 0;
         var timeout = StartTimeout(cancellationToken);
