@@ -163,6 +163,36 @@ public sealed class SimServerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Notifications_arrive_in_order_with_several_publish_requests_outstanding()
+    {
+        await using var client = await UaClient.ConnectAsync(new UaClientOptions { EndpointUrl = _sim.EndpointUrl, PublishRequestCount = 4 });
+        var values = new ConcurrentQueue<double>();
+        // One notification per message and a deep queue: the server answers parked Publish requests back to back.
+        await client.SubscribeAsync(new UaSubscriptionOptions { PublishingInterval = TimeSpan.FromMilliseconds(50), MaxNotificationsPerPublish = 1 },
+            [new UaMonitoredItemRequest { NodeId = _sim.TagId("F1", "GasTotal"), QueueSize = 1000 }],
+            c =>
+            {
+                // A callback that takes a little time: concurrent delivery would now visibly reorder values.
+                Thread.Sleep(Random.Shared.Next(0, 3));
+                values.Enqueue((double)c.Value.Value.Value!);
+            });
+        await Eventually.TrueAsync(() => values.Count == 1, Wait);
+        _sim.SetState("F1", FurnaceState.Melting);
+        var until = DateTime.UtcNow + TimeSpan.FromSeconds(2);
+        while (DateTime.UtcNow < until)
+        {
+            _sim.Step(TimeSpan.FromSeconds(1));
+            await Task.Delay(1);
+        }
+
+        var last = (double)(await client.ReadValueAsync(_sim.TagId("F1", "GasTotal"))).Value.Value!;
+        await Eventually.TrueAsync(() => values.Contains(last), Wait);
+        var seen = values.ToArray();
+        Assert.True(seen.Length > 20, $"only {seen.Length} values");
+        Assert.True(seen.Zip(seen.Skip(1)).All(p => p.Second > p.First), "out of order: " + string.Join(",", seen));
+    }
+
+    [Fact]
     public async Task Modify_and_delete_subscription()
     {
         await using var client = await ConnectAsync();

@@ -55,6 +55,12 @@ public sealed class UaClientChannel : UaSecureChannel
     /// <summary>When the current token was created (local clock).</summary>
     public DateTime TokenCreatedAt { get; private set; }
 
+    /// <summary>
+    /// Sees every message in wire order, on the receive loop, before the waiting request is completed.
+    /// Used to process publish responses strictly in the order the server sent them; must not block.
+    /// </summary>
+    public Action<IUaEncodeable>? ResponseObserver { get; set; }
+
     /// <summary>Raised after each successful renewal (for diagnostics and tests).</summary>
     public event Action<UaClientChannel>? TokenRenewed;
 
@@ -248,8 +254,10 @@ public sealed class UaClientChannel : UaSecureChannel
     protected override ValueTask OnMessageAsync(UaMessageType type, uint requestId, IUaEncodeable message)
     {
         // A response to a request that already timed out is dropped.
-        if (_pending.TryGetValue(requestId, out var pending))
-            pending.TrySetResult(message);
+        if (!_pending.TryGetValue(requestId, out var pending))
+            return ValueTask.CompletedTask;
+        ResponseObserver?.Invoke(message);
+        pending.TrySetResult(message);
         return ValueTask.CompletedTask;
     }
 

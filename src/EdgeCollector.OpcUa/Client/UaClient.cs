@@ -21,6 +21,8 @@ public sealed class UaClient : IAsyncDisposable
     private readonly ConcurrentDictionary<uint, UaSubscription> _byServerId = new();
     private readonly List<UaSubscription> _subscriptions = [];
     private readonly ConcurrentQueue<SubscriptionAcknowledgement> _acks = new();
+    private readonly System.Threading.Channels.Channel<PublishResponse> _notifications =
+        System.Threading.Channels.Channel.CreateUnbounded<PublishResponse>(new System.Threading.Channels.UnboundedChannelOptions { SingleReader = true });
     private readonly List<Task> _background = [];
     private readonly object _gate = new();
     private TaskCompletionSource<UaClientChannel> _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -72,6 +74,7 @@ public sealed class UaClient : IAsyncDisposable
 
         client._background.Add(client.SuperviseAsync());
         client._background.Add(client.WatchdogAsync());
+        client._background.Add(client.DispatchNotificationsAsync());
         for (var i = 0; i < Math.Max(1, options.PublishRequestCount); i++)
             client._background.Add(client.PublishLoopAsync());
         return client;
@@ -96,6 +99,14 @@ public sealed class UaClient : IAsyncDisposable
     private async Task EstablishAsync(CancellationToken cancellationToken)
     {
         var channel = await UaClientChannel.ConnectAsync(_options.EndpointUrl, _options.Channel, cancellationToken);
+
+        // Several Publish requests are outstanding; their responses are queued in wire order and handled by one
+        // dispatcher, so notifications reach the callback in sequence-number order (OPC 10000-4 §5.13.1).
+        channel.ResponseObserver = message =>
+        {
+            if (message is PublishResponse { ResponseHeader.ServiceResult.IsBad: false } publish)
+                _notifications.Writer.TryWrite(publish);
+        };
         try
         {
             var restored = false;
@@ -372,8 +383,8 @@ public sealed class UaClient : IAsyncDisposable
                 var request = new PublishRequest { SubscriptionAcknowledgements = acks.ToArray() };
                 request.RequestHeader.AuthenticationToken = _authenticationToken;
                 var timeout = _subscriptions.Select(s => s.WatchdogTimeout).DefaultIfEmpty(TimeSpan.FromSeconds(30)).Max() * 2;
-                var response = await channel.SendRequestAsync<PublishResponse>(request, timeout, stop);
-                await HandlePublishAsync(channel, response, stop);
+                // The response itself is handled by DispatchNotificationsAsync (in wire order).
+                await channel.SendRequestAsync<PublishResponse>(request, timeout, stop);
             }
             catch (OperationCanceledException) when (stop.IsCancellationRequested)
             {
@@ -388,6 +399,29 @@ public sealed class UaClient : IAsyncDisposable
                 // Channel broken or request timed out: wait for the supervisor (or retry on the same channel).
                 await Task.Delay(100, stop).ContinueWith(static _ => { }, TaskScheduler.Default);
             }
+        }
+    }
+
+    private async Task DispatchNotificationsAsync()
+    {
+        var stop = _disposed.Token;
+        try
+        {
+            await foreach (var response in _notifications.Reader.ReadAllAsync(stop))
+            {
+                try
+                {
+                    if (_channel is { } channel)
+                        await HandlePublishAsync(channel, response, stop);
+                }
+                catch (UaException)
+                {
+                    // Republish failed with the channel; the gap is flagged by the reconnect.
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
         }
     }
 
