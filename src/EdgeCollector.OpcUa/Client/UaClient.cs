@@ -64,7 +64,7 @@ public sealed class UaClient : IAsyncDisposable
         var client = new UaClient(options);
         try
         {
-            await client.EstablishAsync(cancellationToken);
+            await client.EstablishAsync(reconnect: false, cancellationToken);
         }
         catch
         {
@@ -96,7 +96,7 @@ public sealed class UaClient : IAsyncDisposable
         }
     }
 
-    private async Task EstablishAsync(CancellationToken cancellationToken)
+    private async Task EstablishAsync(bool reconnect, CancellationToken cancellationToken)
     {
         var channel = await UaClientChannel.ConnectAsync(_options.EndpointUrl, _options.Channel, cancellationToken);
 
@@ -130,7 +130,7 @@ public sealed class UaClient : IAsyncDisposable
                 _ready.TrySetResult(channel);
             }
 
-            if (ReconnectCount > 0 || _subscriptions.Count > 0)
+            if (reconnect)
                 ConnectionChanged?.Invoke(this, restored ? UaConnectionState.SessionRestored : UaConnectionState.SessionRecreated);
             else
                 ConnectionChanged?.Invoke(this, UaConnectionState.Connected);
@@ -321,13 +321,12 @@ public sealed class UaClient : IAsyncDisposable
             {
                 try
                 {
+                    await EstablishAsync(reconnect: true, stop);
                     ReconnectCount++;
-                    await EstablishAsync(stop);
                     break;
                 }
                 catch (Exception) when (!stop.IsCancellationRequested)
                 {
-                    ReconnectCount--;
                     await Task.Delay(_options.ReconnectDelay, stop).ContinueWith(static _ => { }, TaskScheduler.Default);
                 }
                 catch (OperationCanceledException)
