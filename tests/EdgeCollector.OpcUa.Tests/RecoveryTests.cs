@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using EdgeCollector.OpcUa.Channel;
 using EdgeCollector.OpcUa.Client;
 using EdgeCollector.OpcUa.Encoding;
 using EdgeCollector.OpcUa.Tests.Infrastructure;
@@ -114,6 +115,38 @@ public sealed class RecoveryTests
         Assert.True(changes.Skip(1).First().AfterGap);
         sim.SetState("F1", FurnaceState.Charging);
         await Eventually.TrueAsync(() => changes.Any(c => (int)c.Value.Value.Value! == 1), Wait);
+    }
+
+    [Fact]
+    public async Task Idle_session_is_kept_alive_and_a_session_dropped_by_the_server_is_recreated()
+    {
+        await using var sim = new FurnacePlcSimulator(new FurnacePlcOptions
+        {
+            TickInterval = null,
+            Server = new EdgeCollector.OpcUa.Server.UaServerOptions { MinSessionTimeout = TimeSpan.FromSeconds(1) },
+        });
+        await sim.StartAsync();
+        await using var client = await UaClient.ConnectAsync(new UaClientOptions
+        {
+            EndpointUrl = sim.EndpointUrl, SessionTimeout = TimeSpan.FromSeconds(1.5), ReconnectDelay = TimeSpan.FromMilliseconds(100),
+        });
+        var states = new ConcurrentQueue<UaConnectionState>();
+        client.ConnectionChanged += (_, s) => states.Enqueue(s);
+        var session = client.SessionId;
+
+        // Idle for three session timeouts: the keep-alive reads keep the session.
+        await Task.Delay(TimeSpan.FromSeconds(4.5));
+        Assert.True((await client.ReadValueAsync(sim.TagId("F1", "State"))).Status.IsGood);
+        Assert.Equal(session, client.SessionId);
+        Assert.Empty(states);
+
+        // The server forgets the session while the connection stays up: the next call fails, recovery follows.
+        sim.Server.CloseSessionsKeepingSubscriptions();
+        var ex = await Assert.ThrowsAsync<UaServiceException>(() => client.ReadValueAsync(sim.TagId("F1", "State")));
+        Assert.Equal(StatusCodes.BadSessionIdInvalid, ex.Status);
+        await Eventually.TrueAsync(() => states.Contains(UaConnectionState.SessionRecreated), Wait);
+        Assert.NotEqual(session, client.SessionId);
+        Assert.True((await client.ReadValueAsync(sim.TagId("F1", "State"))).Status.IsGood);
     }
 
     [Fact]

@@ -30,6 +30,7 @@ public sealed class UaClient : IAsyncDisposable
     private NodeId _authenticationToken = NodeId.Null;
     private string[] _namespaceArray = [UaUris.OpcUaNamespace];
     private int _nextClientHandle;
+    private DateTime _lastSessionActivity = DateTime.UtcNow;
 
     private UaClient(UaClientOptions options)
     {
@@ -349,6 +350,30 @@ public sealed class UaClient : IAsyncDisposable
             UaSubscription[] all;
             lock (_gate)
                 all = _subscriptions.ToArray();
+            if (all.Length == 0 && DateTime.UtcNow - _lastSessionActivity > _options.SessionTimeout / 3)
+            {
+                // Without subscriptions nothing keeps the session alive: read the server state now and then
+                // (OPC 10000-4 §5.6.2); a failure here starts recovery.
+                _lastSessionActivity = DateTime.UtcNow;
+                try
+                {
+                    await ReadValueAsync(WellKnownNodes.ServerStatusState, stop);
+                }
+                catch (UaException ex) when (ex is not UaServiceException)
+                {
+                    channel.Break(ex);
+                }
+                catch (UaServiceException)
+                {
+                    // Session loss is already handled by CallAsync.
+                }
+                catch (OperationCanceledException)
+                {
+                }
+
+                continue;
+            }
+
             foreach (var s in all)
             {
                 if (DateTime.UtcNow - s.LastMessageAt > s.WatchdogTimeout)
@@ -476,8 +501,22 @@ public sealed class UaClient : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(request);
         var channel = await ReadyChannelAsync(cancellationToken);
         request.RequestHeader.AuthenticationToken = _authenticationToken;
-        return await channel.SendRequestAsync<TResponse>(request, timeout, cancellationToken);
+        try
+        {
+            var response = await channel.SendRequestAsync<TResponse>(request, timeout, cancellationToken);
+            _lastSessionActivity = DateTime.UtcNow;
+            return response;
+        }
+        catch (UaServiceException ex) when (IsSessionLost(ex.Status))
+        {
+            // The server dropped the session while the channel lives on: recover it like a lost connection.
+            channel.Break(ex);
+            throw;
+        }
     }
+
+    private static bool IsSessionLost(StatusCode status) =>
+        status == StatusCodes.BadSessionIdInvalid || status == StatusCodes.BadSessionClosed || status == StatusCodes.BadSessionNotActivated;
 
     /// <summary>
     /// Parses a NodeId in text form and resolves <c>nsu=</c> through the server's NamespaceArray

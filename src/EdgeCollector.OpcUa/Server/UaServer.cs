@@ -41,6 +41,9 @@ public sealed record UaServerOptions
     /// <summary>Shortest publishing interval granted.</summary>
     public TimeSpan MinPublishingInterval { get; init; } = TimeSpan.FromMilliseconds(50);
 
+    /// <summary>Shortest session timeout granted.</summary>
+    public TimeSpan MinSessionTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
     /// <summary>Most concurrent sessions.</summary>
     public int MaxSessions { get; init; } = 100;
 
@@ -281,7 +284,7 @@ public sealed class UaServer : IUaRequestHandler, IAsyncDisposable
     {
         if (_sessions.Count >= _options.MaxSessions)
             throw new UaException(StatusCodes.BadTooManySessions, "Too many sessions");
-        var timeout = TimeSpan.FromMilliseconds(Math.Clamp(request.RequestedSessionTimeout, 10_000, 3_600_000));
+        var timeout = TimeSpan.FromMilliseconds(Math.Clamp(double.IsNaN(request.RequestedSessionTimeout) ? 0 : request.RequestedSessionTimeout, _options.MinSessionTimeout.TotalMilliseconds, 3_600_000));
         var session = new UaServerSession(new NodeId(1, Guid.NewGuid()), new NodeId(0, RandomNumberGenerator.GetBytes(32)), timeout, channel);
         _sessions[session.AuthenticationToken] = session;
         return new CreateSessionResponse
