@@ -30,6 +30,7 @@ public static class CommandLine
         root.Subcommands.Add(DemoCommand.Build());
         root.Subcommands.Add(DeviceCommands.Modbus());
         root.Subcommands.Add(DeviceCommands.Scale());
+        root.Subcommands.Add(OperatorCommands.Build());
         return root;
     }
 

@@ -90,7 +90,15 @@ public sealed class Collector
             SingleReader = true,
             FullMode = BoundedChannelFullMode.Wait,
         });
-        var sourceTasks = _sources.Select(s => RunSourceAsync(s, channel.Writer, positions.TryGetValue(s.Name, out long p) ? p : null, stop)).ToArray();
+        using var sourcesStop = CancellationTokenSource.CreateLinkedTokenSource(stop);
+        var sourceTasks = _sources.Select(s => RunSourceAsync(s, channel.Writer, positions.TryGetValue(s.Name, out long p) ? p : null, sourcesStop.Token)).ToArray();
+        var finite = _sources.Select((s, i) => (s, i)).Where(x => x.s.IsFinite).Select(x => sourceTasks[x.i]).ToArray();
+        if (_options.ExitWhenSourcesEnd && finite.Length > 0)
+        {
+            // A finite run ends with its recordings; the sources that never end (operator inbox) stop with them.
+            _ = Task.WhenAll(finite).ContinueWith(_ => sourcesStop.Cancel(), TaskScheduler.Default);
+        }
+
         _ = Task.WhenAll(sourceTasks).ContinueWith(_ => channel.Writer.TryComplete(), TaskScheduler.Default);
 
         var messages = new List<OutgoingMessage>();

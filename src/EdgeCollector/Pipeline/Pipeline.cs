@@ -31,6 +31,9 @@ public interface IInputSource
 {
     string Name { get; }
 
+    /// <summary>True for a source that ends by itself (a recording); device links and followed files run until stopped.</summary>
+    bool IsFinite => false;
+
     /// <summary>Reads until cancelled (or, for finite sources, until the end), writing records to <paramref name="writer"/>.</summary>
     /// <param name="resumeAfter">The last position committed by the engine, for sources that can resume (recordings); null at first start.</param>
     Task RunAsync(ChannelWriter<SourceItem> writer, long? resumeAfter, CancellationToken cancellationToken);

@@ -35,6 +35,8 @@ public static class SourceFactory
             }
         }
 
+        // Operator actions (material picks, voids) always have a way in: the audit-trail inbox in the data dir.
+        sources.Add(OperatorInbox.Source(config.Storage.DataDir, logs.CreateLogger("EdgeCollector.Sources.operator")));
         return (sources, errors);
     }
 }

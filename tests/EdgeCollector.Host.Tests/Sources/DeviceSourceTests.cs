@@ -45,25 +45,7 @@ public sealed class DeviceSourceTests : IDisposable
         var simulator = new ScaleSimulator(ScaleProtocols.Create("Toledo-Continuous"), new ScaleSimulatorOptions { FrameRateHz = 20, CorruptPercent = 10 });
         var samples = ScaleScenario.Loads([8000m, 9000m]);
 
-        string config = Path.Combine(_dir, "plant.json");
-        await File.WriteAllTextAsync(config, $$"""
-            {
-              "Site": { "Id": "t", "Name": "test", "TimeZone": "UTC", "ShiftStarts": ["00:00"] },
-              "Sources": [
-                { "Name": "meters", "Type": "ModbusTcp", "Host": "127.0.0.1", "Port": {{slave.LocalEndPoint.Port}}, "PollMs": 200, "TimeoutMs": 500,
-                  "Tags": [ { "Tag": "F1.PowerTotal", "UnitId": 1, "Area": "Holding", "Address": 3203, "DataType": "Int64", "Scale": 0.001, "Unit": "kWh",
-                              "Counter": { "MaxRatePerHour": 100000 } } ] },
-                { "Name": "F1-charge", "Type": "Scale", "Tcp": "{{converter.HostPort}}", "Protocol": "Toledo-Continuous", "Unit": "kg",
-                  "StableBandKg": 2, "StableSeconds": 0.3, "ZeroBandKg": 5 }
-              ],
-              "Furnaces": [ { "Id": "F1", "Meters": [ { "Tag": "F1.PowerTotal", "Kind": "Electricity" } ],
-                              "Scales": [ { "Source": "F1-charge", "Role": "Charge" } ], "DefaultMaterial": "PostConsumerOther" } ],
-              "Factors": { "Set": "t", "Electricity": { "GridTCO2PerMWh": 0.5366, "Source": "MEE 2024 No. 33" },
-                           "MaterialYield": { "Primary": 0.99, "PreConsumer": 0.97, "PostConsumerUbc": 0.90, "PostConsumerOther": 0.92 },
-                           "MaterialYieldSource": "test" },
-              "Storage": { "DataDir": "data" }
-            }
-            """);
+        string config = await WriteConfigAsync(slave.LocalEndPoint.Port, converter.HostPort);
         var check = await CollectorProcess.RunAsync(_dir, "check-config", "--config", config);
         Assert.True(check.ExitCode == 0, check.Stderr);
 
@@ -86,6 +68,100 @@ public sealed class DeviceSourceTests : IDisposable
         var tickets = File.ReadLines(Path.Combine(_dir, "out.jsonl")).Where(l => l.Contains("/F1/ticket", StringComparison.Ordinal))
             .Select(l => System.Text.Json.JsonDocument.Parse(l).RootElement.GetProperty("payload").GetProperty("grossKg").GetDouble()).ToList();
         Assert.Equal([8000.0, 9000.0], tickets);
+    }
+
+    [Fact]
+    public async Task A_live_collector_applies_operator_picks_and_voids_from_the_audited_inbox()
+    {
+        var units = new ModbusUnitMap();
+        var meter = new SchneiderPm5xxxMeter(1);
+        meter.AttachTo(units);
+        meter.SetEnergyKWh(100);
+        await using var slave = new ModbusTcpSlave(units, new IPEndPoint(IPAddress.Loopback, 0)).Start();
+        await using var converter = new ScaleTcpConverter();
+        var simulator = new ScaleSimulator(ScaleProtocols.Create("Toledo-Continuous"), new ScaleSimulatorOptions { FrameRateHz = 20 });
+        string config = await WriteConfigAsync(slave.LocalEndPoint.Port, converter.HostPort);
+
+        var pick = await CollectorProcess.RunAsync(_dir, "operator", "material", "--config", config, "--furnace", "F1", "--material", "PostConsumerUbc", "--by", "alice");
+        Assert.True(pick.ExitCode == 0, pick.Stderr);
+        using var collector = CollectorProcess.Start(_dir, "run", "--config", config);
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await converter.RunAsync(simulator, ScaleScenario.Loads([8000m]), [], ScaleDropMode.Graceful, TimeSpan.FromSeconds(20), cts.Token);
+
+        string messages = Path.Combine(_dir, "data", "messages.jsonl");
+        var ticket = await WaitForAsync(() => Payloads(messages, "/F1/ticket").Cast<System.Text.Json.JsonElement?>().FirstOrDefault(), "the ticket");
+        Assert.Equal(8000, ticket.GetProperty("grossKg").GetDouble());
+        Assert.Equal("PostConsumerUbc", ticket.GetProperty("material").GetString());
+
+        string id = ticket.GetProperty("id").GetString()!;
+        var voided = await CollectorProcess.RunAsync(_dir, "operator", "void", "--config", config, "--ticket", id, "--reason", "wrong furnace", "--by", "bob");
+        Assert.True(voided.ExitCode == 0, voided.Stderr);
+        var voidMessage = await WaitForAsync(() => Payloads(messages, "/F1/ticket").Where(p => p.TryGetProperty("replaces", out _)).Cast<System.Text.Json.JsonElement?>().FirstOrDefault(), "the void");
+        Assert.Equal(id, voidMessage.GetProperty("replaces").GetString());
+        Assert.Equal("wrong furnace", voidMessage.GetProperty("reason").GetString());
+
+        var audit = File.ReadAllLines(Path.Combine(_dir, "data", "operator-actions.jsonl"));
+        Assert.Equal(2, audit.Length);
+        Assert.Contains("\"by\":\"alice\"", audit[0], StringComparison.Ordinal);
+        Assert.Contains("\"by\":\"bob\"", audit[1], StringComparison.Ordinal);
+    }
+
+    private static List<System.Text.Json.JsonElement> Payloads(string path, string topicSuffix)
+    {
+        if (!File.Exists(path))
+        {
+            return [];
+        }
+
+        using var s = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+        using var r = new StreamReader(s);
+        return r.ReadToEnd().Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            .Select(l => System.Text.Json.JsonDocument.Parse(l).RootElement)
+            .Where(e => e.GetProperty("topic").GetString()!.EndsWith(topicSuffix, StringComparison.Ordinal))
+            .Select(e => e.GetProperty("payload")).ToList();
+    }
+
+    private static async Task<System.Text.Json.JsonElement> WaitForAsync(Func<System.Text.Json.JsonElement?> probe, string what)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (true)
+        {
+            if (probe() is { } found)
+            {
+                return found;
+            }
+
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"timed out waiting for {what}");
+            }
+
+            await Task.Delay(100);
+        }
+    }
+
+    private async Task<string> WriteConfigAsync(int modbusPort, string scaleHostPort)
+    {
+        string config = Path.Combine(_dir, "plant.json");
+        await File.WriteAllTextAsync(config, $$"""
+            {
+              "Site": { "Id": "t", "Name": "test", "TimeZone": "UTC", "ShiftStarts": ["00:00"] },
+              "Sources": [
+                { "Name": "meters", "Type": "ModbusTcp", "Host": "127.0.0.1", "Port": {{modbusPort}}, "PollMs": 200, "TimeoutMs": 500,
+                  "Tags": [ { "Tag": "F1.PowerTotal", "UnitId": 1, "Area": "Holding", "Address": 3203, "DataType": "Int64", "Scale": 0.001, "Unit": "kWh",
+                              "Counter": { "MaxRatePerHour": 100000 } } ] },
+                { "Name": "F1-charge", "Type": "Scale", "Tcp": "{{scaleHostPort}}", "Protocol": "Toledo-Continuous", "Unit": "kg",
+                  "StableBandKg": 2, "StableSeconds": 0.3, "ZeroBandKg": 5 }
+              ],
+              "Furnaces": [ { "Id": "F1", "Meters": [ { "Tag": "F1.PowerTotal", "Kind": "Electricity" } ],
+                              "Scales": [ { "Source": "F1-charge", "Role": "Charge" } ], "DefaultMaterial": "PostConsumerOther" } ],
+              "Factors": { "Set": "t", "Electricity": { "GridTCO2PerMWh": 0.5366, "Source": "MEE 2024 No. 33" },
+                           "MaterialYield": { "Primary": 0.99, "PreConsumer": 0.97, "PostConsumerUbc": 0.90, "PostConsumerOther": 0.92 },
+                           "MaterialYieldSource": "test" },
+              "Storage": { "DataDir": "data" }
+            }
+            """);
+        return config;
     }
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
