@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# QoS 1 publish rate to one mosquitto on loopback, in one run: our client (direct, window 64),
+# our client through the durable outbox, and mosquitto_pub (v3.1.1 and v5) as the peer.
+# Usage: bash bench/mqtt.sh [messages=100000] [payload-bytes=100]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+count=${1:-100000}; size=${2:-100}
+work=$(mktemp -d); trap 'kill $broker 2>/dev/null || true; rm -rf "$work"' EXIT
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+printf 'listener %s 127.0.0.1\nallow_anonymous true\npersistence false\nuser root\nmax_queued_messages 0\n' "$port" > "$work/m.conf"
+/usr/sbin/mosquitto -c "$work/m.conf" >/dev/null 2>&1 & broker=$!
+sleep 0.5
+dotnet build tests/EdgeCollector.Mqtt.Tests -c Release -v q -nologo >/dev/null
+dll=tests/EdgeCollector.Mqtt.Tests/bin/Release/net10.0/EdgeCollector.Mqtt.Tests.dll
+payload=$(head -c "$size" /dev/zero | tr '\0' 'x')
+yes "$payload" | head -n "$count" > "$work/lines"
+rate() { python3 -c "import sys; print(f'{int(sys.argv[1])/float(sys.argv[2]):,.0f} msg/s ({float(sys.argv[2]):.2f} s)')" "$1" "$2"; }
+timeit() { local s e; s=$(date +%s.%N); "$@" >/dev/null; e=$(date +%s.%N); python3 -c "print($e-$s)"; }
+echo "QoS 1, $count messages of $size bytes, mosquitto $(mosquitto -h 2>&1 | head -1 | awk '{print $3}') on 127.0.0.1:$port"
+echo "ours, direct, window 64:      $(rate "$count" "$(timeit dotnet "$dll" bench "$port" "$count" "$size" 64)")"
+echo "mosquitto_pub -V 311 -l:      $(rate "$count" "$(timeit sh -c "mosquitto_pub -V mqttv311 -p $port -t bench/pub -q 1 -l < $work/lines")")"
+echo "mosquitto_pub -V 5 -l:        $(rate "$count" "$(timeit sh -c "mosquitto_pub -V mqttv5 -p $port -t bench/pub -q 1 -l < $work/lines")")"
+small=$((count / 20))
+echo "ours, through the outbox:     $(rate "$small" "$(timeit dotnet "$dll" bench "$port" "$small" "$size" 64 "$work/outbox")") ($small messages, one fsync'd transaction per enqueue)"
