@@ -17,8 +17,9 @@ yes "$payload" | head -n "$count" > "$work/lines"
 rate() { python3 -c "import sys; print(f'{int(sys.argv[1])/float(sys.argv[2]):,.0f} msg/s ({float(sys.argv[2]):.2f} s)')" "$1" "$2"; }
 timeit() { local s e; s=$(date +%s.%N); "$@" >/dev/null; e=$(date +%s.%N); python3 -c "print($e-$s)"; }
 echo "QoS 1, $count messages of $size bytes, mosquitto $(mosquitto -h 2>&1 | head -1 | awk '{print $3}') on 127.0.0.1:$port"
-echo "ours, direct, window 64:      $(rate "$count" "$(timeit dotnet "$dll" bench "$port" "$count" "$size" 64)")"
+ours() { local s e out; s=$(date +%s.%N); out=$(dotnet "$dll" bench "$port" "$@"); e=$(date +%s.%N); echo "$out; wall clock incl. process start $(rate "$1" "$(python3 -c "print($e-$s)")")"; }
+echo "ours, direct, window 64:      $(ours "$count" "$size" 64)"
 echo "mosquitto_pub -V 311 -l:      $(rate "$count" "$(timeit sh -c "mosquitto_pub -V mqttv311 -p $port -t bench/pub -q 1 -l < $work/lines")")"
 echo "mosquitto_pub -V 5 -l:        $(rate "$count" "$(timeit sh -c "mosquitto_pub -V mqttv5 -p $port -t bench/pub -q 1 -l < $work/lines")")"
 small=$((count / 20))
-echo "ours, through the outbox:     $(rate "$small" "$(timeit dotnet "$dll" bench "$port" "$small" "$size" 64 "$work/outbox")") ($small messages, one fsync'd transaction per enqueue)"
+echo "ours, through the outbox:     $(ours "$small" "$size" 64 "$work/outbox") (one fsync'd transaction per enqueue)"
