@@ -327,13 +327,3 @@ public sealed class UaClientChannel : UaSecureChannel
     public override string ToString() =>
         $"UaClientChannel {EndpointUrl} channel={ChannelId.ToString(CultureInfo.InvariantCulture)} token={TokenId.ToString(CultureInfo.InvariantCulture)} {State}";
 }
-
-/// <summary>A service returned a Bad status (ServiceFault or a Bad ServiceResult).</summary>
-public sealed class UaServiceException : UaException
-{
-    /// <summary>Creates the exception.</summary>
-    public UaServiceException(StatusCode status, string message)
-        : base(status, message)
-    {
-    }
-}

@@ -58,3 +58,13 @@ public sealed record UaDecodingLimits
     /// <summary>Maximum size of a reassembled message body in bytes.</summary>
     public int MaxMessageSize { get; init; } = 16 << 20;
 }
+
+/// <summary>A service returned a Bad status (ServiceFault or a Bad ServiceResult).</summary>
+public sealed class UaServiceException : UaException
+{
+    /// <summary>Creates the exception.</summary>
+    public UaServiceException(StatusCode status, string message)
+        : base(status, message)
+    {
+    }
+}

@@ -2,19 +2,15 @@
 // Usage: node node-server.js <port>
 // Prints "READY <endpointUrl>" once listening; exits when stdin closes (so a dying test never leaks it).
 "use strict";
-const path = require("path");
-const os = require("os");
 const { OPCUAServer, Variant, DataType, StatusCodes } = require("node-opcua");
 
 const port = parseInt(process.argv[2], 10);
-const pkiRoot = process.env.EDGE_OPCUA_PKI || path.join(os.tmpdir(), "edgecollector-node-opcua-pki");
 
 (async () => {
     const server = new OPCUAServer({
         port,
         hostname: "127.0.0.1",
         resourcePath: "/UA/EdgeTest",
-        serverCertificateManager: undefined,
         buildInfo: { productName: "EdgeCollectorTestPeer", buildNumber: "1", buildDate: new Date(2026, 0, 1) },
         allowAnonymous: true,
         maxConnectionsPerEndpoint: 20,
