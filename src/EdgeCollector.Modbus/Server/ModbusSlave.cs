@@ -108,7 +108,7 @@ public sealed class ModbusTcpSlave : IAsyncDisposable
         {
             if (_framing == ModbusTcpFraming.Rtu)
             {
-                await ModbusRtuSlave.ServeAsync(stream, _units, Counters, TimeSpan.FromMilliseconds(50), ResponseDelay, _stop.Token).ConfigureAwait(false);
+                await ModbusRtuSlave.ServeAsync(stream, _units, Counters, ModbusRtuSlave.PartialFrameTimeout(TimeSpan.Zero), ResponseDelay, _stop.Token).ConfigureAwait(false);
             }
             else
             {
@@ -258,11 +258,18 @@ public sealed class ModbusRtuSlave : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(settings);
         var port = LinuxSerialPort.Open(settings);
         var silence = ModbusRtuConnection.InterFrameSilenceFor(settings.BaudRate, settings.BitsPerCharacter);
-        return new ModbusRtuSlave(port, units, TimeSpan.FromMilliseconds(Math.Max(50, silence.TotalMilliseconds)));
+        return new ModbusRtuSlave(port, units, PartialFrameTimeout(silence));
     }
 
     /// <summary>Serves <paramref name="units"/> on an already open stream (owned by the slave).</summary>
-    public static ModbusRtuSlave Start(Stream stream, ModbusUnitMap units) => new(stream, units, TimeSpan.FromMilliseconds(50));
+    public static ModbusRtuSlave Start(Stream stream, ModbusUnitMap units) => new(stream, units, PartialFrameTimeout(TimeSpan.Zero));
+
+    /// <summary>
+    /// How long a partial frame may wait for its next byte before its first byte is abandoned. The spec's
+    /// t1.5 (§2.5.1.1) is far shorter, but USB adapters, ptys and gateways deliver bytes in bursts with
+    /// OS scheduling gaps between them; 100 ms keeps a loaded host from cutting real frames.
+    /// </summary>
+    internal static TimeSpan PartialFrameTimeout(TimeSpan silence) => TimeSpan.FromMilliseconds(Math.Max(100, silence.TotalMilliseconds));
 
     /// <summary>
     /// The RTU slave loop. A partial frame that sees no byte for <paramref name="frameGap"/> is abandoned

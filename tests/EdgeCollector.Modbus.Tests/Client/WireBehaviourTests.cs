@@ -60,7 +60,7 @@ public sealed class WireBehaviourTests
         await using var slave = new ModbusTcpSlave(units).Start();
         await using var master = new ModbusTcpConnection("127.0.0.1", slave.LocalEndPoint.Port, new ModbusConnectionOptions
         {
-            Timeout = TimeSpan.FromMilliseconds(500),
+            Timeout = TimeSpan.FromSeconds(1),
             Retries = 1,
             RetryDelay = TimeSpan.FromMilliseconds(10),
         });

@@ -69,7 +69,7 @@ public sealed class RtuLineTests
         var units = new ModbusUnitMap();
         new AcrelDtsd1352Meter(2).AttachTo(units);
         await using var slave = ModbusRtuSlave.Start(new SerialPortSettings(pty.PathB, 38400), units);
-        await using var master = ModbusRtuConnection.Serial(new SerialPortSettings(pty.PathA, 38400), Options with { Timeout = TimeSpan.FromMilliseconds(300) });
+        await using var master = ModbusRtuConnection.Serial(new SerialPortSettings(pty.PathA, 38400), Options with { Timeout = TimeSpan.FromSeconds(1) });
 
         await Assert.ThrowsAsync<TimeoutException>(() => master.ReadRegistersAsync(3, ModbusArea.Holding, 0, 2).WaitAsync(Bound));
         Assert.Equal(2, (await master.ReadRegistersAsync(2, ModbusArea.Holding, 0, 2).WaitAsync(Bound)).Length);
