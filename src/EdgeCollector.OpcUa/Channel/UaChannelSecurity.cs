@@ -31,12 +31,15 @@ public interface IUaChannelSecurity
     /// <summary>How many body bytes fit in a chunk of <paramref name="chunkSize"/> after <paramref name="headerSize"/> bytes of headers (sequence header included).</summary>
     int MaxBodySize(int chunkSize, int headerSize, bool asymmetric);
 
+    /// <summary>The length of a chunk whose plain part (headers and body) is <paramref name="plainLength"/> bytes, once padded and signed.</summary>
+    int ProtectedLength(int securityHeaderEnd, int plainLength, bool asymmetric);
+
     /// <summary>
-    /// Secures a chunk in place: <paramref name="chunk"/>[0..<paramref name="length"/>) holds the plain chunk,
-    /// the security header ends at <paramref name="securityHeaderEnd"/>. Returns the final length (padding and
-    /// signature added); the buffer has room for <see cref="MaxOverhead"/> more bytes.
+    /// Secures a chunk in place: <paramref name="chunk"/>[0..<paramref name="plainLength"/>) holds the plain chunk whose
+    /// header already carries the final size from <see cref="ProtectedLength"/>; the security header ends at
+    /// <paramref name="securityHeaderEnd"/>. Adds padding and signature up to that size and encrypts (OPC 10000-6 §6.7.2.5).
     /// </summary>
-    int Protect(byte[] chunk, int securityHeaderEnd, int length, bool asymmetric, uint tokenId);
+    void Protect(byte[] chunk, int securityHeaderEnd, int plainLength, bool asymmetric, uint tokenId);
 
     /// <summary>
     /// Verifies and decrypts a received chunk in place; returns the range [securityHeaderEnd, end) that holds
@@ -45,7 +48,7 @@ public interface IUaChannelSecurity
     /// </summary>
     Range Unprotect(byte[] chunk, int securityHeaderEnd, bool asymmetric, uint tokenId);
 
-    /// <summary>The most bytes <see cref="Protect"/> may add.</summary>
+    /// <summary>The most bytes <see cref="Protect"/> may add to a chunk.</summary>
     int MaxOverhead { get; }
 }
 
@@ -86,7 +89,12 @@ public sealed class UaSecurityNone : IUaChannelSecurity
     public int MaxBodySize(int chunkSize, int headerSize, bool asymmetric) => chunkSize - headerSize;
 
     /// <inheritdoc />
-    public int Protect(byte[] chunk, int securityHeaderEnd, int length, bool asymmetric, uint tokenId) => length;
+    public int ProtectedLength(int securityHeaderEnd, int plainLength, bool asymmetric) => plainLength;
+
+    /// <inheritdoc />
+    public void Protect(byte[] chunk, int securityHeaderEnd, int plainLength, bool asymmetric, uint tokenId)
+    {
+    }
 
     /// <inheritdoc />
     public Range Unprotect(byte[] chunk, int securityHeaderEnd, bool asymmetric, uint tokenId) => securityHeaderEnd..chunk.Length;

@@ -22,8 +22,8 @@ public sealed record UaClientChannelOptions
     /// <summary>Default timeout of a service call.</summary>
     public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
-    /// <summary>The security policy; None unless configured.</summary>
-    public IUaChannelSecurity Security { get; init; } = UaSecurityNone.Instance;
+    /// <summary>Creates the security policy of each new channel (keys are per channel); None unless configured.</summary>
+    public Func<IUaChannelSecurity> Security { get; init; } = static () => UaSecurityNone.Instance;
 }
 
 /// <summary>
@@ -40,7 +40,7 @@ public sealed class UaClientChannel : UaSecureChannel
     private Task? _renewLoop;
 
     private UaClientChannel(Stream stream, string endpointUrl, UaClientChannelOptions options)
-        : base(stream, options.Limits, options.Security)
+        : base(stream, options.Limits, options.Security())
     {
         EndpointUrl = endpointUrl;
         _options = options;

@@ -311,8 +311,12 @@ public abstract class UaSecureChannel : IAsyncDisposable
                 p += 8;
                 body.WrittenSpan.Slice(offset, size).CopyTo(chunk.AsSpan(p));
                 offset += size;
-                var length = Security.Protect(chunk, securityHeaderEnd, p + size, asymmetric, TokenId);
+                // The signature covers the header, so the final size goes in before protecting (OPC 10000-6 §6.7.2.2).
+                var length = Security.ProtectedLength(securityHeaderEnd, p + size, asymmetric);
+                if (length > chunk.Length)
+                    throw new UaException(StatusCodes.BadTcpInternalError, "Security policy overhead exceeds MaxOverhead");
                 UaTcpFraming.WriteHeader(chunk, type, i == chunkCount - 1 ? (byte)'F' : (byte)'C', length);
+                Security.Protect(chunk, securityHeaderEnd, p + size, asymmetric, TokenId);
                 await _stream.WriteAsync(chunk.AsMemory(0, length), cancellationToken);
             }
 

@@ -41,6 +41,9 @@ public sealed record UaServerOptions
     /// <summary>Shortest publishing interval granted.</summary>
     public TimeSpan MinPublishingInterval { get; init; } = TimeSpan.FromMilliseconds(50);
 
+    /// <summary>Creates the security policy of each accepted channel; None unless configured (part 2 adds signing and encryption).</summary>
+    public Func<IUaChannelSecurity> Security { get; init; } = static () => UaSecurityNone.Instance;
+
     /// <summary>Shortest session timeout granted.</summary>
     public TimeSpan MinSessionTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
@@ -122,7 +125,7 @@ public sealed class UaServer : IUaRequestHandler, IAsyncDisposable
             }
 
             socket.NoDelay = true;
-            var channel = new UaServerChannel(new NetworkStream(socket, ownsSocket: true), this, (uint)Interlocked.Increment(ref _nextChannelId), _options.Limits, TimeSpan.FromSeconds(10));
+            var channel = new UaServerChannel(new NetworkStream(socket, ownsSocket: true), this, (uint)Interlocked.Increment(ref _nextChannelId), _options.Limits, TimeSpan.FromSeconds(10), _options.Security());
             _channels[channel] = RunChannelAsync(channel);
         }
     }
@@ -166,14 +169,15 @@ public sealed class UaServer : IUaRequestHandler, IAsyncDisposable
             tokens.Add(new UserTokenPolicy { PolicyId = "username", TokenType = UserTokenType.UserName, SecurityPolicyUri = UaUris.SecurityPolicyNone });
         }
 
+        var security = _options.Security();
         return
         [
             new EndpointDescription
             {
                 EndpointUrl = EndpointUrl,
                 Server = Application(),
-                SecurityMode = MessageSecurityMode.None,
-                SecurityPolicyUri = UaUris.SecurityPolicyNone,
+                SecurityMode = security.Mode,
+                SecurityPolicyUri = security.PolicyUri,
                 UserIdentityTokens = tokens.ToArray(),
                 TransportProfileUri = UaUris.UaTcpTransport,
                 SecurityLevel = 0,

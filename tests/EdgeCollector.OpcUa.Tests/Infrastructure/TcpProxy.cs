@@ -25,6 +25,9 @@ public sealed class TcpProxy : IAsyncDisposable
 
     public int Port { get; }
 
+    /// <summary>When set, the last byte of the next client-to-server read is flipped (then the flag clears).</summary>
+    public bool CorruptNextToServer { get; set; }
+
     public int Connections
     {
         get
@@ -53,12 +56,12 @@ public sealed class TcpProxy : IAsyncDisposable
             var frozen = new CancellationTokenSource();
             lock (_links)
                 _links.Add((client, server, frozen));
-            _ = PumpAsync(client.GetStream(), server.GetStream(), frozen.Token);
-            _ = PumpAsync(server.GetStream(), client.GetStream(), frozen.Token);
+            _ = PumpAsync(client.GetStream(), server.GetStream(), frozen.Token, toServer: true);
+            _ = PumpAsync(server.GetStream(), client.GetStream(), frozen.Token, toServer: false);
         }
     }
 
-    private static async Task PumpAsync(Stream from, Stream to, CancellationToken frozen)
+    private async Task PumpAsync(Stream from, Stream to, CancellationToken frozen, bool toServer)
     {
         var buffer = new byte[16384];
         try
@@ -70,6 +73,12 @@ public sealed class TcpProxy : IAsyncDisposable
                     break;
                 if (frozen.IsCancellationRequested)
                     continue;
+                if (toServer && CorruptNextToServer)
+                {
+                    CorruptNextToServer = false;
+                    buffer[n - 1] ^= 0xFF;
+                }
+
                 await to.WriteAsync(buffer.AsMemory(0, n));
             }
         }
