@@ -121,36 +121,78 @@ public sealed class MqttOutbox : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(topic);
         ArgumentNullException.ThrowIfNull(buildPayload);
+        var seqs = await EnqueueManyAsync([(topic, buildPayload, retain, priority)], cancellationToken);
+        return seqs[0];
+    }
+
+    /// <summary>
+    /// Stores several messages in ONE transaction (one fsync instead of one per message); returns
+    /// their seqs in order (-1 for any the full outbox dropped). All or none are stored.
+    /// </summary>
+    public Task<long[]> EnqueueBatchAsync(IReadOnlyList<(string Topic, ReadOnlyMemory<byte> Payload, bool Retain, OutboxPriority Priority)> messages, CancellationToken cancellationToken = default) =>
+        EnqueueManyAsync(messages.Select(m =>
+        {
+            byte[] bytes = m.Payload.ToArray();
+            return (m.Topic, (Func<long, byte[]>)(_ => bytes), m.Retain, m.Priority);
+        }).ToList(), cancellationToken);
+
+    private async Task<long[]> EnqueueManyAsync(IReadOnlyList<(string Topic, Func<long, byte[]> Build, bool Retain, OutboxPriority Priority)> messages, CancellationToken cancellationToken)
+    {
+        var seqs = new long[messages.Count];
         await _lock.WaitAsync(cancellationToken);
+        long count = _count, bytes = _bytes;
         try
         {
             await using var tx = (SqliteTransaction)await _db.BeginTransactionAsync(cancellationToken);
             long seq = await ScalarAsync("SELECT value FROM meta WHERE key = 'next_seq'", tx, cancellationToken);
-            byte[] payload = buildPayload(seq);
-            if (!await MakeRoomAsync(payload.Length, priority, topic, tx, cancellationToken))
+            await using var cmd = _db.CreateCommand();
+            cmd.Transaction = tx;
+            cmd.CommandText = "INSERT INTO message (seq, topic, payload, retain, priority, enqueued_at) VALUES ($seq, $topic, $payload, $retain, $priority, $at)";
+            var pSeq = cmd.Parameters.Add("$seq", SqliteType.Integer);
+            var pTopic = cmd.Parameters.Add("$topic", SqliteType.Text);
+            var pPayload = cmd.Parameters.Add("$payload", SqliteType.Blob);
+            var pRetain = cmd.Parameters.Add("$retain", SqliteType.Integer);
+            var pPriority = cmd.Parameters.Add("$priority", SqliteType.Integer);
+            var pAt = cmd.Parameters.Add("$at", SqliteType.Integer);
+            for (int i = 0; i < messages.Count; i++)
             {
-                await tx.RollbackAsync(cancellationToken);
-                return -1;
-            }
-            await using (var cmd = _db.CreateCommand())
-            {
-                cmd.Transaction = tx;
-                cmd.CommandText = """
-                    INSERT INTO message (seq, topic, payload, retain, priority, enqueued_at) VALUES ($seq, $topic, $payload, $retain, $priority, $at);
-                    UPDATE meta SET value = $seq + 1 WHERE key = 'next_seq';
-                    """;
-                cmd.Parameters.AddWithValue("$seq", seq);
-                cmd.Parameters.AddWithValue("$topic", topic);
-                cmd.Parameters.AddWithValue("$payload", payload);
-                cmd.Parameters.AddWithValue("$retain", retain ? 1 : 0);
-                cmd.Parameters.AddWithValue("$priority", (int)priority);
-                cmd.Parameters.AddWithValue("$at", DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
+                var (topic, build, retain, priority) = messages[i];
+                byte[] payload = build(seq);
+                if (!await MakeRoomAsync(payload.Length, priority, topic, tx, cancellationToken))
+                {
+                    seqs[i] = -1;
+                    continue;
+                }
+
+                pSeq.Value = seq;
+                pTopic.Value = topic;
+                pPayload.Value = payload;
+                pRetain.Value = retain ? 1 : 0;
+                pPriority.Value = (int)priority;
+                pAt.Value = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
                 await cmd.ExecuteNonQueryAsync(cancellationToken);
+                seqs[i] = seq++;
+                _count++;
+                _bytes += payload.Length;
             }
+
+            await using (var next = _db.CreateCommand())
+            {
+                next.Transaction = tx;
+                next.CommandText = "UPDATE meta SET value = $seq WHERE key = 'next_seq'";
+                next.Parameters.AddWithValue("$seq", seq);
+                await next.ExecuteNonQueryAsync(cancellationToken);
+            }
+
             await tx.CommitAsync(cancellationToken);
-            Interlocked.Increment(ref _count);
-            Interlocked.Add(ref _bytes, payload.Length);
-            return seq;
+            return seqs;
+        }
+        catch
+        {
+            // Rolled back: the counters go back to what the database holds.
+            _count = count;
+            _bytes = bytes;
+            throw;
         }
         finally
         {

@@ -71,6 +71,14 @@ public sealed class OutboxPublisher : IAsyncDisposable
         return seq;
     }
 
+    /// <summary>Stores several messages in one transaction (see <see cref="MqttOutbox.EnqueueBatchAsync"/>).</summary>
+    public async Task<long[]> EnqueueBatchAsync(IReadOnlyList<(string Topic, ReadOnlyMemory<byte> Payload, bool Retain, OutboxPriority Priority)> messages, CancellationToken cancellationToken = default)
+    {
+        long[] seqs = await _outbox.EnqueueBatchAsync(messages, cancellationToken);
+        Wake();
+        return seqs;
+    }
+
     /// <summary>Waits until every stored message has been acknowledged and deleted; false on timeout.</summary>
     public async Task<bool> WaitUntilEmptyAsync(TimeSpan timeout, CancellationToken cancellationToken = default)
     {

@@ -108,10 +108,7 @@ public sealed class MqttUplink : IMessageSink, IAsyncDisposable
 
     public async Task DeliverAsync(IReadOnlyList<StoredMessage> messages, CancellationToken cancellationToken)
     {
-        foreach (var m in messages)
-        {
-            await _publisher.EnqueueAsync(m.Topic, m.Payload, m.Retain, OutboxPriority.Aggregate, cancellationToken);
-        }
+        await _publisher.EnqueueBatchAsync(messages.Select(m => (m.Topic, (ReadOnlyMemory<byte>)m.Payload, m.Retain, OutboxPriority.Aggregate)).ToList(), cancellationToken);
     }
 
     /// <summary>contracts.md §2 status payload.</summary>
