@@ -8,8 +8,9 @@ namespace EdgeCollector.Serial;
 /// </summary>
 /// <remarks>
 /// The descriptor is opened non-blocking. A read first tries <c>read(2)</c>; when nothing is
-/// buffered it waits in <c>poll(2)</c> with a short timeout on a pool thread, so cancellation and
-/// dispose are noticed within <see cref="PollSliceMs"/> without spinning. Exclusive access is taken
+/// buffered it waits in <c>poll(2)</c> on the port's own background thread (started on first wait),
+/// in slices of <see cref="PollSliceMs"/>, so no pool thread is ever blocked and nothing spins;
+/// cancellation completes a wait at once, dispose within one slice. Exclusive access is taken
 /// with <c>flock(LOCK_EX|LOCK_NB)</c>, which (unlike TIOCEXCL) also holds against root.
 /// </remarks>
 public sealed class LinuxSerialPort : Stream, ISerialPort
@@ -19,6 +20,9 @@ public sealed class LinuxSerialPort : Stream, ISerialPort
 
     private readonly SafeFdHandle _fd;
     private readonly SemaphoreSlim _writeLock = new(1, 1);
+    private readonly object _waitLock = new();
+    private readonly List<PendingWait> _waits = [];
+    private Thread? _waiter;
     private int _disposed;
 
     private LinuxSerialPort(SafeFdHandle fd, SerialPortSettings settings)
@@ -255,57 +259,170 @@ public sealed class LinuxSerialPort : Stream, ISerialPort
         }
     }
 
-    /// <summary>Waits off the caller's thread until the descriptor is ready for <paramref name="events"/>.</summary>
-    private Task WaitAsync(short events, CancellationToken cancellationToken) =>
-        Task.Run(() => WaitReady(events, cancellationToken), CancellationToken.None);
-
-    private unsafe void WaitReady(short events, CancellationToken cancellationToken)
+    /// <summary>
+    /// Waits until the descriptor is ready for <paramref name="events"/>. The waiting happens on the
+    /// port's own thread, never on a pool thread: blocking pool threads in <c>poll(2)</c> would starve
+    /// the rest of an async host as ports are added. Cancellation completes the task at once.
+    /// </summary>
+    private Task WaitAsync(short events, CancellationToken cancellationToken)
     {
-        bool addedRef = false;
-        try
+        var wait = new PendingWait(events, cancellationToken);
+        lock (_waitLock)
         {
-            _fd.DangerousAddRef(ref addedRef);
-            while (true)
+            ObjectDisposedException.ThrowIf(_disposed != 0, this);
+            _waits.Add(wait);
+            if (_waiter is null)
             {
-                ObjectDisposedException.ThrowIf(_disposed != 0, this);
-                cancellationToken.ThrowIfCancellationRequested();
+                _waiter = new Thread(WaiterLoop) { IsBackground = true, Name = $"serial {Settings.PortName}" };
+                _waiter.Start();
+            }
+
+            Monitor.Pulse(_waitLock);
+        }
+
+        return wait.Task;
+    }
+
+    /// <summary>The port's waiter thread: one poll(2) for every pending read and write wait.</summary>
+    private unsafe void WaiterLoop()
+    {
+        var ready = new List<PendingWait>();
+        while (true)
+        {
+            short events = 0;
+            lock (_waitLock)
+            {
+                _waits.RemoveAll(w => w.Task.IsCompleted); // cancelled meanwhile
+                while (_waits.Count == 0 && _disposed == 0)
+                {
+                    Monitor.Wait(_waitLock);
+                    _waits.RemoveAll(w => w.Task.IsCompleted);
+                }
+
+                if (_disposed != 0)
+                {
+                    FailAll(new ObjectDisposedException(nameof(LinuxSerialPort)));
+                    return;
+                }
+
+                foreach (var w in _waits)
+                {
+                    events |= w.Events;
+                }
+            }
+
+            bool addedRef = false;
+            int rc;
+            short revents = 0;
+            int errno = 0;
+            try
+            {
+                _fd.DangerousAddRef(ref addedRef);
                 var pfd = new LibC.PollFd { fd = _fd.Fd, events = events };
-                int rc = LibC.Poll(&pfd, 1, PollSliceMs);
-                if (rc < 0)
+                // A bounded slice, so that dispose and newly queued waits are noticed within PollSliceMs.
+                rc = LibC.Poll(&pfd, 1, PollSliceMs);
+                errno = rc < 0 ? Marshal.GetLastPInvokeError() : 0;
+                revents = pfd.revents;
+            }
+            catch (ObjectDisposedException)
+            {
+                lock (_waitLock)
                 {
-                    int errno = Marshal.GetLastPInvokeError();
-                    if (errno == LibC.EINTR)
-                    {
-                        continue;
-                    }
-
-                    throw Error(errno, Settings.PortName, "poll");
-                }
-
-                if (rc == 0)
-                {
-                    continue;
-                }
-
-                // POLLHUP/POLLERR also wake us: the following read(2) reports the condition (0 or EIO).
-                if ((pfd.revents & LibC.POLLNVAL) != 0)
-                {
-                    throw new ObjectDisposedException(nameof(LinuxSerialPort));
+                    FailAll(new ObjectDisposedException(nameof(LinuxSerialPort)));
                 }
 
                 return;
             }
-        }
-        catch (ObjectDisposedException) when (!addedRef)
-        {
-            throw new ObjectDisposedException(nameof(LinuxSerialPort));
-        }
-        finally
-        {
-            if (addedRef)
+            finally
             {
-                _fd.DangerousRelease();
+                if (addedRef)
+                {
+                    _fd.DangerousRelease();
+                }
             }
+
+            if (rc < 0 && errno != LibC.EINTR)
+            {
+                lock (_waitLock)
+                {
+                    FailAll(Error(errno, Settings.PortName, "poll"));
+                }
+
+                continue;
+            }
+
+            if (rc <= 0)
+            {
+                continue;
+            }
+
+            // POLLHUP/POLLERR wake every waiter: the following read(2)/write(2) reports the condition.
+            short wake = (short)(revents & (LibC.POLLERR | LibC.POLLHUP | LibC.POLLNVAL));
+            ready.Clear();
+            lock (_waitLock)
+            {
+                foreach (var w in _waits)
+                {
+                    if ((revents & w.Events) != 0 || wake != 0)
+                    {
+                        ready.Add(w);
+                    }
+                }
+
+                _waits.RemoveAll(ready.Contains);
+            }
+
+            foreach (var w in ready)
+            {
+                w.Complete();
+            }
+        }
+    }
+
+    /// <summary>Fails every pending wait. Caller holds <see cref="_waitLock"/>.</summary>
+    private void FailAll(Exception error)
+    {
+        foreach (var w in _waits)
+        {
+            w.Fail(error);
+        }
+
+        _waits.Clear();
+    }
+
+    /// <summary>One awaited readiness condition.</summary>
+    private sealed class PendingWait
+    {
+        private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly CancellationTokenRegistration _registration;
+
+        public PendingWait(short events, CancellationToken cancellationToken)
+        {
+            Events = events;
+            if (cancellationToken.CanBeCanceled)
+            {
+                _registration = cancellationToken.Register(static state =>
+                {
+                    var (completion, token) = ((TaskCompletionSource, CancellationToken))state!;
+                    completion.TrySetCanceled(token);
+                }, (_completion, cancellationToken));
+            }
+        }
+
+        public short Events { get; }
+
+        public Task Task => _completion.Task;
+
+        public void Complete()
+        {
+            _registration.Dispose();
+            _completion.TrySetResult();
+        }
+
+        public void Fail(Exception error)
+        {
+            _registration.Dispose();
+            _completion.TrySetException(error);
         }
     }
 
@@ -314,7 +431,14 @@ public sealed class LinuxSerialPort : Stream, ISerialPort
     {
         if (Interlocked.Exchange(ref _disposed, 1) == 0 && disposing)
         {
-            // The handle closes once the last in-flight poll (≤ PollSliceMs) releases its reference.
+            lock (_waitLock)
+            {
+                // Pending waits end now; the waiter thread exits after its current poll slice.
+                FailAll(new ObjectDisposedException(nameof(LinuxSerialPort)));
+                Monitor.Pulse(_waitLock);
+            }
+
+            // The handle closes once the waiter's in-flight poll (≤ PollSliceMs) releases its reference.
             _fd.Dispose();
             _writeLock.Dispose();
         }
