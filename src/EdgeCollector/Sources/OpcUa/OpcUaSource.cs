@@ -1,0 +1,154 @@
+using System.Collections.Concurrent;
+using System.Threading.Channels;
+using EdgeCollector.Configuration;
+using EdgeCollector.Core.Configuration;
+using EdgeCollector.Core.Engine;
+using EdgeCollector.OpcUa.Client;
+using EdgeCollector.OpcUa.Encoding;
+using EdgeCollector.Pipeline;
+using Microsoft.Extensions.Logging;
+
+namespace EdgeCollector.Sources.OpcUa;
+
+/// <summary>
+/// The <c>OpcUa</c> source plugin (contracts.md §1): one session per source, one subscription with a
+/// monitored item per tag (NodeIds resolved at run time, <c>nsu=</c> through the server's namespace
+/// array), source timestamps where the server gives them and OPC UA status mapped to quality.
+/// product.md "Unchanged values are still readings": while the subscription is live, every tag's last
+/// value is re-reported each publishing interval (same value, current time), so a flat totaliser
+/// never holds windows back; a lost server reports nothing.
+/// </summary>
+public sealed class OpcUaSource(SourceConfig config, ILogger log, TimeProvider? time = null) : IInputSource
+{
+    private readonly TimeProvider _time = time ?? TimeProvider.System;
+    private readonly ConcurrentDictionary<string, (double Value, SampleQuality Quality, long ReportedAt)> _last = new(StringComparer.Ordinal);
+    private long _lastSign = long.MinValue;
+
+    public string Name => config.Name;
+
+    public long Dropped { get; private set; }
+    public long NotNumeric { get; private set; }
+    public bool Connected { get; private set; }
+
+    public async Task RunAsync(ChannelWriter<SourceItem> writer, long? resumeAfter, CancellationToken cancellationToken)
+    {
+        var backoff = TimeSpan.FromSeconds(1);
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            try
+            {
+                await RunSessionAsync(writer, cancellationToken);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+            {
+                Connected = false;
+                log.LogWarning("{Source}: {Endpoint}: {Message}; retrying in {Delay}", Name, config.Endpoint, ex.Message, backoff);
+                await Task.Delay(backoff, _time, cancellationToken);
+                backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, TimeSpan.FromSeconds(30).Ticks));
+            }
+        }
+    }
+
+    private async Task RunSessionAsync(ChannelWriter<SourceItem> writer, CancellationToken ct)
+    {
+        var user = config.UserName is { } name ? new UaUserIdentity(name, SecretResolver.Resolve(config.PasswordEnv) ?? "") : null;
+        await using var client = await UaClient.ConnectAsync(new UaClientOptions { EndpointUrl = config.Endpoint!, User = user }, ct);
+        Connected = true;
+        client.ConnectionChanged += (_, state) =>
+        {
+            Connected = state != UaConnectionState.Reconnecting;
+            log.LogInformation("{Source}: {State}", Name, state);
+        };
+        var byNode = new Dictionary<NodeId, string>();
+        var items = new List<UaMonitoredItemRequest>();
+        foreach (var tag in config.Tags)
+        {
+            var id = await client.ResolveNodeIdAsync(tag.NodeId!, ct);
+            byNode[id] = tag.Tag;
+            items.Add(new UaMonitoredItemRequest { NodeId = id, SamplingInterval = TimeSpan.FromMilliseconds(config.PublishingIntervalMs) });
+        }
+
+        // Notifications arrive on the client's thread: hand them over without blocking it.
+        var inbox = Channel.CreateBounded<TagRecord>(new BoundedChannelOptions(100_000) { SingleReader = true });
+        var interval = TimeSpan.FromMilliseconds(config.PublishingIntervalMs);
+        var subscription = await client.SubscribeAsync(new UaSubscriptionOptions { PublishingInterval = interval }, items, change =>
+        {
+            if (!byNode.TryGetValue(change.NodeId, out var tag))
+            {
+                return;
+            }
+
+            if (change.AfterGap)
+            {
+                log.LogInformation("{Source}: {Tag}: first value after a gap", Name, tag);
+            }
+
+            var record = ToRecord(tag, change.Value);
+            Sign();
+            if (!inbox.Writer.TryWrite(record))
+            {
+                Dropped++;
+                log.LogError("{Source}: {Tag}: reading dropped, the engine is {Count} readings behind", Name, tag, 100_000);
+            }
+        }, ct);
+        subscription.KeepAlive += (_, _) => Sign();
+
+        var pump = Task.Run(async () =>
+        {
+            await foreach (var record in inbox.Reader.ReadAllAsync(ct))
+            {
+                await writer.WriteAsync(new SourceItem(record, Name, -1), ct);
+            }
+        }, ct);
+
+        using var ticker = new PeriodicTimer(interval, _time);
+        while (await ticker.WaitForNextTickAsync(ct))
+        {
+            // Live: a notification or keep-alive within two keep-alive periods.
+            long now = _time.GetUtcNow().UtcTicks;
+            var keepAlive = interval * Math.Max(1, subscription.RevisedMaxKeepAliveCount);
+            if (!Connected || now - Interlocked.Read(ref _lastSign) > (keepAlive * 2).Ticks)
+            {
+                continue;
+            }
+
+            foreach (var (tag, last) in _last)
+            {
+                if (now - last.ReportedAt >= interval.Ticks && last.Quality != SampleQuality.Bad)
+                {
+                    _last[tag] = last with { ReportedAt = now };
+                    inbox.Writer.TryWrite(new TagRecord(now, tag, last.Value, last.Quality));
+                }
+            }
+
+            if (pump.IsCompleted)
+            {
+                await pump;
+            }
+        }
+    }
+
+    private void Sign() => Interlocked.Exchange(ref _lastSign, _time.GetUtcNow().UtcTicks);
+
+    private TagRecord ToRecord(string tag, DataValue value)
+    {
+        long now = _time.GetUtcNow().UtcTicks;
+        long ticks = value.SourceTimestamp is DateTime source ? DateTime.SpecifyKind(source, DateTimeKind.Utc).Ticks : now;
+        var quality = value.Status.IsBad ? SampleQuality.Bad : value.Status.IsUncertain ? SampleQuality.Uncertain : SampleQuality.Good;
+        double? number = value.Value.Value is bool b ? (b ? 1 : 0) : value.Value.AsDouble();
+        if (number is not double v || !double.IsFinite(v))
+        {
+            if (quality != SampleQuality.Bad)
+            {
+                NotNumeric++;
+                log.LogWarning("{Source}: {Tag}: value {Value} is not a number: Bad", Name, tag, value.Value.Value);
+            }
+
+            _last.TryRemove(tag, out _);
+            return new TagRecord(ticks, tag, 0, SampleQuality.Bad);
+        }
+
+        _last[tag] = (v, quality, now);
+        return new TagRecord(ticks, tag, v, quality);
+    }
+}
