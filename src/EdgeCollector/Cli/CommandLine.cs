@@ -31,6 +31,7 @@ public static class CommandLine
         root.Subcommands.Add(DeviceCommands.Modbus());
         root.Subcommands.Add(DeviceCommands.Scale());
         root.Subcommands.Add(OperatorCommands.Build());
+        root.Subcommands.Add(OpcUaCommands.Build());
         return root;
     }
 

@@ -53,5 +53,21 @@ public sealed class OpcUaSourceTests : IDisposable
         Assert.True(heat[^1].Ticks - heat[0].Ticks >= TimeSpan.FromSeconds(2).Ticks);
     }
 
+    [Fact]
+    public async Task Opcua_browse_and_read_commission_a_PLC()
+    {
+        await using var plc = new FurnacePlcSimulator(new FurnacePlcOptions { Furnaces = ["F1"] });
+        await plc.StartAsync();
+        var browse = await CollectorProcess.RunAsync(_dir, "opcua", "browse", plc.EndpointUrl);
+        Assert.True(browse.ExitCode == 0, browse.Stderr);
+        Assert.Contains("Server", browse.Stdout, StringComparison.Ordinal);
+        var read = await CollectorProcess.RunAsync(_dir, "opcua", "read", plc.EndpointUrl,
+            "nsu=http://www.siemens.com/simatic-s7-opcua;s=\"DB_F1\".\"HeatNo\"", "nsu=http://www.siemens.com/simatic-s7-opcua;s=\"DB_F1\".\"GasTotal\"");
+        Assert.True(read.ExitCode == 0, read.Stderr);
+        var lines = read.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(2, lines.Length);
+        Assert.All(lines, l => Assert.Contains("Good", l, StringComparison.Ordinal));
+    }
+
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 }

@@ -1,0 +1,58 @@
+using System.CommandLine;
+using System.Globalization;
+using EdgeCollector.OpcUa.Client;
+using EdgeCollector.OpcUa.Encoding;
+using EdgeCollector.OpcUa.Messages;
+
+namespace EdgeCollector.Cli;
+
+/// <summary><c>edgecollector opcua browse|read</c>: commissioning against a PLC or SCADA server (SecurityPolicy None for now).</summary>
+public static class OpcUaCommands
+{
+    public static Command Build()
+    {
+        var endpoint = new Argument<string>("endpoint") { Description = "opc.tcp://host:port[/path]" };
+        var node = new Argument<string?>("node") { Description = "NodeId (ns=…;s=…, i=…, nsu=<uri>;s=…, Siemens \"DB\".\"Tag\"); default: the Objects folder.", Arity = ArgumentArity.ZeroOrOne };
+        var browse = new Command("browse", "List the references of a node (follows BrowseNext).");
+        browse.Arguments.Add(endpoint);
+        browse.Arguments.Add(node);
+        browse.SetAction(async (parse, ct) =>
+        {
+            await using var client = await UaClient.ConnectAsync(new UaClientOptions { EndpointUrl = parse.GetValue(endpoint)!, AutoReconnect = false }, ct);
+            var start = parse.GetValue(node) is { } text ? await client.ResolveNodeIdAsync(text, ct) : WellKnownNodes.ObjectsFolder;
+            foreach (var r in await client.BrowseAsync(start, cancellationToken: ct))
+            {
+                Console.WriteLine($"{r.NodeClass,-14} {r.NodeId,-60} {r.BrowseName}");
+            }
+
+            await client.CloseAsync(ct);
+            return ExitCodes.Ok;
+        });
+
+        var nodes = new Argument<string[]>("nodes") { Description = "One or more NodeIds.", Arity = ArgumentArity.OneOrMore };
+        var read = new Command("read", "Read the values of nodes with status and source timestamp.");
+        read.Arguments.Add(endpoint);
+        read.Arguments.Add(nodes);
+        read.SetAction(async (parse, ct) =>
+        {
+            await using var client = await UaClient.ConnectAsync(new UaClientOptions { EndpointUrl = parse.GetValue(endpoint)!, AutoReconnect = false }, ct);
+            int bad = 0;
+            foreach (var text in parse.GetValue(nodes)!)
+            {
+                var id = await client.ResolveNodeIdAsync(text, ct);
+                var v = await client.ReadValueAsync(id, ct);
+                bad += v.Status.IsBad ? 1 : 0;
+                string when = v.SourceTimestamp?.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture) ?? "-";
+                Console.WriteLine($"{text}\t{Convert.ToString(v.Value.Value, CultureInfo.InvariantCulture)}\t{v.Status}\t{when}");
+            }
+
+            await client.CloseAsync(ct);
+            return bad == 0 ? ExitCodes.Ok : ExitCodes.Failure;
+        });
+
+        var command = new Command("opcua", "OPC UA commissioning tools.");
+        command.Subcommands.Add(browse);
+        command.Subcommands.Add(read);
+        return command;
+    }
+}
