@@ -12,8 +12,7 @@ printf 'listener %s 127.0.0.1\nallow_anonymous true\npersistence false\nuser roo
 sleep 0.5
 dotnet build tests/EdgeCollector.Mqtt.Tests -c Release -v q -nologo >/dev/null
 dll=tests/EdgeCollector.Mqtt.Tests/bin/Release/net10.0/EdgeCollector.Mqtt.Tests.dll
-payload=$(head -c "$size" /dev/zero | tr '\0' 'x')
-yes "$payload" | head -n "$count" > "$work/lines"
+python3 -c "import sys; sys.stdout.write(('x' * $size + '\\n') * $count)" > "$work/lines"
 rate() { python3 -c "import sys; print(f'{int(sys.argv[1])/float(sys.argv[2]):,.0f} msg/s ({float(sys.argv[2]):.2f} s)')" "$1" "$2"; }
 timeit() { local s e; s=$(date +%s.%N); "$@" >/dev/null; e=$(date +%s.%N); python3 -c "print($e-$s)"; }
 echo "QoS 1, $count messages of $size bytes, mosquitto $(mosquitto -h 2>&1 | head -1 | awk '{print $3}') on 127.0.0.1:$port"
