@@ -23,7 +23,9 @@ internal sealed class CollectorProcess : IDisposable
     /// <summary>The built host assembly, next to the tests (the project references it).</summary>
     public static string HostDll { get; } = Path.Combine(AppContext.BaseDirectory, "edgecollector.dll");
 
-    public static CollectorProcess Start(string workingDirectory, params string[] args)
+    public static CollectorProcess Start(string workingDirectory, params string[] args) => Start(workingDirectory, null, args);
+
+    public static CollectorProcess Start(string workingDirectory, IReadOnlyDictionary<string, string>? environment, params string[] args)
     {
         var psi = new ProcessStartInfo("dotnet")
         {
@@ -32,6 +34,11 @@ internal sealed class CollectorProcess : IDisposable
             RedirectStandardError = true,
             UseShellExecute = false,
         };
+        foreach (var (key, value) in environment ?? new Dictionary<string, string>())
+        {
+            psi.Environment[key] = value;
+        }
+
         psi.ArgumentList.Add(HostDll);
         foreach (var a in args)
         {

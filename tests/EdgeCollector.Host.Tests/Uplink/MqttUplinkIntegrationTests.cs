@@ -33,24 +33,40 @@ public sealed class MqttUplinkIntegrationTests : IDisposable
         int port = FreePort();
         string dataDir = Path.Combine(_dir, "data");
         string[] args = ["run", "--until-sources-end", "--set", $"Sources:0:Path={sample}", "--set", $"Storage:DataDir={dataDir}",
-            "--set", $"Uplink:Mqtt:Broker=mqtt://127.0.0.1:{port}", "--set", "Uplink:Mqtt:ClientId=edge-test"];
+            "--set", $"Uplink:Mqtt:Broker=mqtt://127.0.0.1:{port}", "--set", "Uplink:Mqtt:ClientId=edge-test",
+            "--set", "Uplink:Mqtt:User=collector", "--set", "Uplink:Mqtt:PasswordEnv=MQTT_TEST_PASSWORD"];
 
         // Broker down: the collector computes everything, commits it, hands it to the MQTT outbox, and waits.
-        using var collector = CollectorProcess.Start(_dir, args);
+        using var collector = CollectorProcess.Start(_dir, new Dictionary<string, string> { ["MQTT_TEST_PASSWORD"] = "s3cret" }, args);
         await WaitUntilAsync(() => MqttOutboxRows(dataDir) >= expected.Count, TimeSpan.FromSeconds(60), "the MQTT outbox to hold every message");
         Assert.False(collector.HasExited);
 
-        // Broker up, an independent subscriber on everything.
+        // Broker up, but at first it knows only the subscriber: the collector is refused until the
+        // independent subscriber holds its subscription, so it cannot publish into a gap.
+        string passwords = Path.Combine(_dir, "passwd");
+        await RunToEndAsync("/usr/bin/mosquitto_passwd", "-b", "-c", passwords, "subscriber", "sub");
         string conf = Path.Combine(_dir, "mosquitto.conf");
-        await File.WriteAllTextAsync(conf, $"listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n");
-        Start("/usr/sbin/mosquitto", "-c", conf);
+        await File.WriteAllTextAsync(conf, $"listener {port} 127.0.0.1\nallow_anonymous false\npassword_file {passwords}\npersistence false\nuser root\n");
+        var broker = Start("/usr/sbin/mosquitto", "-c", conf);
         await WaitUntilAsync(() => CanConnect(port), TimeSpan.FromSeconds(10), "mosquitto to listen");
-        string received = Path.Combine(_dir, "received.jsonl");
-        var sub = Start("/usr/bin/mosquitto_sub", "-h", "127.0.0.1", "-p", port.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            "-V", "mqttv5", "-q", "1", "-t", "edgecollector/v1/#", "-F", "%j");
+        // stdbuf: with its output redirected, mosquitto_sub would hold its debug lines in a buffer.
+        var sub = Start("/usr/bin/stdbuf", "-oL", "/usr/bin/mosquitto_sub", "-h", "127.0.0.1", "-p", port.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            "-u", "subscriber", "-P", "sub", "-V", "mqttv5", "-q", "1", "-t", "edgecollector/v1/#", "-F", "%j", "-d");
         var lines = new List<string>();
-        sub.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (lines) lines.Add(e.Data); };
+        bool subscribed = false;
+        sub.OutputDataReceived += (_, e) =>
+        {
+            if (e.Data is null) return;
+            if (e.Data.StartsWith('{')) { lock (lines) lines.Add(e.Data); }
+            else if (e.Data.Contains("SUBACK", StringComparison.Ordinal)) { subscribed = true; }
+        };
         sub.BeginOutputReadLine();
+        await WaitUntilAsync(() => Volatile.Read(ref subscribed), TimeSpan.FromSeconds(10), "the subscriber's SUBACK");
+        await RunToEndAsync("/usr/bin/mosquitto_passwd", "-b", passwords, "collector", "s3cret");
+        using (var hup = System.Diagnostics.Process.Start("/bin/kill", ["-HUP", broker.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+        {
+            await hup.WaitForExitAsync();
+        }
 
         int code = await collector.WaitAsync(TimeSpan.FromSeconds(90));
         Assert.True(code == 0, collector.Stderr);
@@ -102,6 +118,13 @@ public sealed class MqttUplinkIntegrationTests : IDisposable
         var p = System.Diagnostics.Process.Start(psi)!;
         _processes.Add(p);
         return p;
+    }
+
+    private async Task RunToEndAsync(string file, params string[] args)
+    {
+        var p = Start(file, args);
+        await p.WaitForExitAsync();
+        Assert.True(p.ExitCode == 0, $"{file} {string.Join(' ', args)} exited {p.ExitCode}: {await p.StandardError.ReadToEndAsync()}");
     }
 
     private static long MqttOutboxRows(string dataDir)
