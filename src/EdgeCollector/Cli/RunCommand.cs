@@ -2,6 +2,8 @@ using System.CommandLine;
 using EdgeCollector.Core.Configuration;
 using EdgeCollector.Pipeline;
 using EdgeCollector.Sinks;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -36,7 +38,8 @@ public static class RunCommand
 
     public static async Task<int> RunAsync(EdgeConfig config, bool untilSourcesEnd, CancellationToken ct)
     {
-        var builder = Host.CreateApplicationBuilder();
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = Environment.CurrentDirectory });
+        builder.WebHost.UseUrls(config.Dashboard.Urls);
         builder.Logging.ClearProviders();
         builder.Logging.AddSimpleConsole(o =>
         {
@@ -72,11 +75,21 @@ public static class RunCommand
             TimeProvider.System, new CollectorOptions { LiveClock = !recording, ExitWhenSourcesEnd = untilSourcesEnd }));
         builder.Services.AddSingleton<CollectorService>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<CollectorService>());
-        using var host = builder.Build();
+        await using var host = builder.Build();
+        OperationsEndpoints.Map(host, config, () => collector, uplink, influx);
         var service = host.Services.GetRequiredService<CollectorService>();
         try
         {
-            await host.RunAsync(ct);   // disposes the host when it ends
+            try
+            {
+                await host.RunAsync(ct);   // disposes the host when it ends
+            }
+            catch (IOException ex) when (ex.Message.Contains("address", StringComparison.OrdinalIgnoreCase))
+            {
+                await Console.Error.WriteLineAsync($"Dashboard.Urls: cannot listen on {config.Dashboard.Urls}: {ex.Message}");
+                return ExitCodes.BadInput;
+            }
+
             if (uplink is not null && untilSourcesEnd && !service.Failed)
             {
                 // A finite run ends when the broker has acknowledged everything (or the wait runs out; the outbox keeps the rest).

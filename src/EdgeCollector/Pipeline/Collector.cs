@@ -33,6 +33,8 @@ public sealed class Collector
     private readonly SemaphoreSlim _forwardSignal = new(0);
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, long> _lastSample = new(StringComparer.Ordinal);
     private readonly IRecordObserver[] _observers;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, long> _perSource = new(StringComparer.Ordinal);
+    private long _outboxDepth;
 
     public Collector(EdgeConfig config, IReadOnlyList<IInputSource> sources, IReadOnlyList<IMessageSink> sinks, ILogger log, TimeProvider time, CollectorOptions options)
     {
@@ -64,6 +66,15 @@ public sealed class Collector
             return new Sinks.SourceHealth(connected, last);
         }, StringComparer.Ordinal);
     }
+
+    /// <summary>Records received per source since start.</summary>
+    public IReadOnlyDictionary<string, long> RecordsPerSource => _perSource;
+
+    /// <summary>Messages committed but not yet taken by every sink (as of the forwarder's last look).</summary>
+    public long OutboxDepth => Interlocked.Read(ref _outboxDepth);
+
+    /// <summary>Set once the collector loop is running; cleared when it ends.</summary>
+    public bool Running { get; private set; }
 
     public async Task RunAsync(CancellationToken stop)
     {
@@ -107,6 +118,7 @@ public sealed class Collector
         bool dirty = false;
         var reader = channel.Reader;
         Task<bool>? waiting = null;
+        Running = true;
         try
         {
             while (true)
@@ -173,6 +185,7 @@ public sealed class Collector
         }
         finally
         {
+            Running = false;
             await forwarderStop.CancelAsync();
             try
             {
@@ -188,6 +201,7 @@ public sealed class Collector
     {
         var record = item.Record;
         Interlocked.Increment(ref Metrics.RecordsIn);
+        _perSource.AddOrUpdate(item.Source, 1, (_, n) => n + 1);
         if (record is not TagRecord { Quality: SampleQuality.Bad })
         {
             _lastSample[item.Source] = record.Ticks;
@@ -267,6 +281,7 @@ public sealed class Collector
     private async Task<int> ForwardBatchAsync(StateStore store, CancellationToken stop)
     {
         var batch = await store.PeekOutboxAsync(500, stop);
+        Interlocked.Exchange(ref _outboxDepth, await store.OutboxDepthAsync(stop));
         if (batch.Count == 0)
         {
             return 0;

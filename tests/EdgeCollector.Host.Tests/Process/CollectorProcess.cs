@@ -45,6 +45,13 @@ internal sealed class CollectorProcess : IDisposable
             psi.ArgumentList.Add(a);
         }
 
+        if (args is ["run", ..] && !args.Any(a => a.StartsWith("Dashboard:Urls=", StringComparison.Ordinal)))
+        {
+            // Several collectors run side by side in tests: each takes a free port for its endpoints.
+            psi.ArgumentList.Add("--set");
+            psi.ArgumentList.Add("Dashboard:Urls=http://127.0.0.1:0");
+        }
+
         return new CollectorProcess(System.Diagnostics.Process.Start(psi)!);
     }
 
@@ -84,6 +91,26 @@ internal sealed class CollectorProcess : IDisposable
         using var cts = new CancellationTokenSource(timeout);
         await _process.WaitForExitAsync(cts.Token);
         return _process.ExitCode;
+    }
+
+    /// <summary>SIGTERM, as systemd stops a service; waits for the exit (then kills after <paramref name="timeout"/>).</summary>
+    public async Task<int> StopAsync(TimeSpan timeout)
+    {
+        if (!_process.HasExited)
+        {
+            using var term = System.Diagnostics.Process.Start("/bin/kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+            await term.WaitForExitAsync();
+        }
+
+        try
+        {
+            return await WaitAsync(timeout);
+        }
+        catch (OperationCanceledException)
+        {
+            Kill();
+            throw new TimeoutException("the collector did not stop on SIGTERM within " + timeout);
+        }
     }
 
     /// <summary>SIGKILL: no graceful stop, no flush — what a power cut or OOM kill does.</summary>

@@ -36,7 +36,7 @@ public sealed class RestartTests : IDisposable
         string[] args = ["run", "--config", config, "--until-sources-end", "--set", $"Sources:0:Path={input}", "--set", $"Storage:DataDir={dataDir}"];
         string messagesFile = Path.Combine(dataDir, "messages.jsonl");
         var rnd = new Random(Environment.TickCount);
-        var targets = Enumerable.Range(0, 3).Select(_ => rnd.Next(total / 10, total * 9 / 10)).Order().ToList();
+        var targets = Enumerable.Range(0, 3).Select(_ => rnd.Next(total / 10, total * 7 / 10)).Order().ToList();
         int kills = 0;
         foreach (int target in targets)
         {
@@ -48,7 +48,7 @@ public sealed class RestartTests : IDisposable
             }
 
             // Then somewhere between two checkpoints: records applied but not yet committed.
-            await Task.Delay(rnd.Next(0, 700));
+            await Task.Delay(rnd.Next(0, 400));
             if (!p.HasExited)
             {
                 p.Kill();

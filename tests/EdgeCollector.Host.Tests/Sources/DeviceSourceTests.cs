@@ -55,7 +55,7 @@ public sealed class DeviceSourceTests : IDisposable
         await converter.RunAsync(simulator, samples, [], ScaleDropMode.Graceful, TimeSpan.FromSeconds(20), cts.Token);
         meter.SetEnergyKWh(5000.25);
         await Task.Delay(1000);
-        record.Kill();
+        Assert.Equal(0, await record.StopAsync(TimeSpan.FromSeconds(15)));   // a stop flushes the reorder buffer
 
         var records = File.ReadLines(recording).Select(RecordCodec.Parse).ToList();
         var power = records.OfType<TagRecord>().Where(r => r.Tag == "F1.PowerTotal" && r.Quality == SampleQuality.Good).Select(r => r.Value).ToList();
@@ -104,6 +104,60 @@ public sealed class DeviceSourceTests : IDisposable
         Assert.Equal(2, audit.Length);
         Assert.Contains("\"by\":\"alice\"", audit[0], StringComparison.Ordinal);
         Assert.Contains("\"by\":\"bob\"", audit[1], StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Health_readiness_and_Prometheus_metrics_are_served_with_the_bearer_token()
+    {
+        var units = new ModbusUnitMap();
+        var meter = new SchneiderPm5xxxMeter(1);
+        meter.AttachTo(units);
+        meter.SetEnergyKWh(100);
+        await using var slave = new ModbusTcpSlave(units, new IPEndPoint(IPAddress.Loopback, 0)).Start();
+        await using var converter = new ScaleTcpConverter();
+        string config = await WriteConfigAsync(slave.LocalEndPoint.Port, converter.HostPort);
+        using var collector = CollectorProcess.Start(_dir, new Dictionary<string, string> { ["DASH_TOKEN"] = "t0k3n" },
+            "run", "--config", config, "--set", "Dashboard:TokenEnv=DASH_TOKEN");
+        string url = await WaitForListeningAsync(collector);
+        using var http = new HttpClient { BaseAddress = new Uri(url) };
+
+        Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("/healthz")).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await http.GetAsync("/metrics")).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await http.GetAsync("/readyz")).StatusCode);
+        http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", "t0k3n");
+        Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("/readyz")).StatusCode);
+
+        string text = "";
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while (DateTime.UtcNow < deadline && !text.Contains("edgecollector_source_records_total{source=\"meters\"}", StringComparison.Ordinal))
+        {
+            await Task.Delay(200);
+            text = await http.GetStringAsync("/metrics");
+        }
+
+        var samples = PrometheusText.Parse(text);
+        Assert.True(samples[("edgecollector_up", "")] == 1);
+        Assert.True(samples[("edgecollector_source_records_total", "source=\"meters\"")] > 0);
+        Assert.True(samples.ContainsKey(("edgecollector_engine_counter_events_total", "event=\"spike-rejected\"")));
+        Assert.True(samples.ContainsKey(("edgecollector_outbox_depth", "")));
+    }
+
+    private static async Task<string> WaitForListeningAsync(CollectorProcess p)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (DateTime.UtcNow < deadline)
+        {
+            var m = System.Text.RegularExpressions.Regex.Match(p.Stdout + p.Stderr, @"Now listening on: (http://127\.0\.0\.1:\d+)");
+            if (m.Success)
+            {
+                return m.Groups[1].Value;
+            }
+
+            Assert.False(p.HasExited, p.Stderr);
+            await Task.Delay(100);
+        }
+
+        throw new TimeoutException("the collector did not report its endpoint");
     }
 
     private static List<System.Text.Json.JsonElement> Payloads(string path, string topicSuffix)

@@ -40,6 +40,7 @@ public sealed class OpcUaSourceTests : IDisposable
             plc.SetState("F1", Sim.OpcUa.FurnaceState.Melting);
             await Task.Delay(TimeSpan.FromSeconds(4));
             Assert.False(record.HasExited, record.Stderr);
+            Assert.Equal(0, await record.StopAsync(TimeSpan.FromSeconds(15)));
         }
 
         var records = File.ReadLines(recording).Select(RecordCodec.Parse).OfType<TagRecord>().ToList();

@@ -1,0 +1,124 @@
+using System.Globalization;
+using System.Text;
+using EdgeCollector.Configuration;
+using EdgeCollector.Core.Configuration;
+using EdgeCollector.Sinks;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+
+namespace EdgeCollector.Pipeline;
+
+/// <summary>
+/// <c>/healthz</c> (liveness), <c>/readyz</c> (started, sinks reachable or buffering) and
+/// <c>/metrics</c> (Prometheus text format 0.0.4) on <c>Dashboard.Urls</c>. With
+/// <c>Dashboard.TokenEnv</c> set, everything but <c>/healthz</c> needs <c>Authorization: Bearer …</c>.
+/// </summary>
+public static class OperationsEndpoints
+{
+    public static void Map(WebApplication app, EdgeConfig config, Func<Collector?> collector, MqttUplink? uplink, InfluxSink? influx)
+    {
+        string? token = SecretResolver.Resolve(config.Dashboard.TokenEnv);
+        if (token is not null)
+        {
+            app.Use(async (context, next) =>
+            {
+                if (context.Request.Path != "/healthz"
+                    && !string.Equals(context.Request.Headers.Authorization.ToString(), "Bearer " + token, StringComparison.Ordinal))
+                {
+                    context.Response.StatusCode = StatusCodes.Status401Unauthorized;
+                    context.Response.Headers.WWWAuthenticate = "Bearer";
+                    return;
+                }
+
+                await next(context);
+            });
+        }
+
+        app.MapGet("/healthz", () => collector() is { Running: true } ? Results.Text("ok\n") : Results.Text("not running\n", statusCode: 503));
+        app.MapGet("/readyz", () =>
+        {
+            var c = collector();
+            if (c is not { Running: true })
+            {
+                return Results.Text("collector not running\n", statusCode: 503);
+            }
+
+            // A sink that is down is fine while its buffer takes the data: that is "buffering", not unready.
+            var lines = new StringBuilder("ready\n");
+            lines.Append(CultureInfo.InvariantCulture, $"uplink: {(uplink is null ? "jsonl file" : uplink.State == Mqtt.Client.MqttConnectionState.Connected ? "mqtt connected" : $"mqtt {uplink.State}, buffering {uplink.OutboxDepth} message(s)")}\n");
+            if (influx is not null)
+            {
+                lines.Append(CultureInfo.InvariantCulture, $"influx: {influx.Writer.BufferedBatches} batch(es) buffered\n");
+            }
+
+            return Results.Text(lines.ToString());
+        });
+        app.MapGet("/metrics", () => Results.Text(Metrics(collector(), uplink, influx), "text/plain; version=0.0.4; charset=utf-8"));
+    }
+
+    public static string Metrics(Collector? c, MqttUplink? uplink, InfluxSink? influx)
+    {
+        var w = new StringBuilder();
+        void Metric(string name, string type, string help, IEnumerable<(string Labels, double Value)> samples)
+        {
+            w.Append("# HELP ").Append(name).Append(' ').Append(help).Append('\n');
+            w.Append("# TYPE ").Append(name).Append(' ').Append(type).Append('\n');
+            foreach (var (labels, value) in samples)
+            {
+                w.Append(name).Append(labels).Append(' ').Append(value.ToString("R", CultureInfo.InvariantCulture)).Append('\n');
+            }
+        }
+
+        static string Label(string key, string value) => $"{{{key}=\"{value.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal).Replace("\n", "\\n", StringComparison.Ordinal)}\"}}";
+
+        Metric("edgecollector_up", "gauge", "1 while the collector loop runs.", [("", c is { Running: true } ? 1 : 0)]);
+        if (c is not null)
+        {
+            var m = c.Metrics;
+            Metric("edgecollector_source_records_total", "counter", "Records received from each source.", c.RecordsPerSource.Select(s => (Label("source", s.Key), (double)s.Value)));
+            var health = c.SourceHealth();
+            Metric("edgecollector_source_connected", "gauge", "1 when the source delivered a usable record recently.", health.Select(h => (Label("source", h.Key), h.Value.Connected ? 1.0 : 0.0)));
+            Metric("edgecollector_source_last_sample_timestamp_seconds", "gauge", "Time of the last usable record of each source.",
+                health.Where(h => h.Value.LastSampleAt is not null).Select(h => (Label("source", h.Key), (h.Value.LastSampleAt!.Value - DateTime.UnixEpoch.Ticks) / (double)TimeSpan.TicksPerSecond)));
+            Metric("edgecollector_records_late_restamped_total", "counter", "Records that arrived behind engine time and were applied at engine time.", [("", m.LateRestamped)]);
+            Metric("edgecollector_records_rejected_total", "counter", "Records the engine could not apply.", [("", m.BadInput)]);
+            Metric("edgecollector_checkpoints_total", "counter", "State commits (engine state, messages, positions).", [("", m.Checkpoints)]);
+            Metric("edgecollector_messages_forwarded_total", "counter", "Messages taken by every sink.", [("", m.MessagesForwarded)]);
+            Metric("edgecollector_sink_failures_total", "counter", "Sink deliveries that failed (retried).", [("", m.SinkFailures)]);
+            Metric("edgecollector_outbox_depth", "gauge", "Committed messages not yet taken by every sink.", [("", c.OutboxDepth)]);
+            if (c.Engine is { } engine)
+            {
+                var e = engine.Counters;
+                Metric("edgecollector_engine_samples_total", "counter", "Tag samples applied.", [("", e.Samples)]);
+                Metric("edgecollector_engine_bad_samples_total", "counter", "Bad samples ignored.", [("", e.BadIgnored)]);
+                Metric("edgecollector_engine_uncertain_samples_total", "counter", "Uncertain samples used.", [("", e.Uncertain)]);
+                Metric("edgecollector_engine_unknown_inputs_total", "counter", "Samples of tags or scales the engine does not use.", [("", e.UnknownTags)]);
+                Metric("edgecollector_engine_counter_events_total", "counter", "Totaliser events.",
+                    [(Label("event", "spike-rejected"), e.SpikesRejected), (Label("event", "rebased"), e.Rebased), (Label("event", "reset"), e.Resets), (Label("event", "rollover"), e.Rollovers)]);
+                Metric("edgecollector_engine_tickets_total", "counter", "Weighing tickets made.", [("", e.Tickets)]);
+                Metric("edgecollector_engine_voids_total", "counter", "Tickets voided.", [("", e.Voids)]);
+                Metric("edgecollector_engine_published_total", "counter", "KPI messages published.", [("", e.Published)]);
+                if (engine.Started)
+                {
+                    Metric("edgecollector_engine_lag_seconds", "gauge", "Wall clock minus engine record time.",
+                        [("", (DateTime.UtcNow.Ticks - engine.RecordTime) / (double)TimeSpan.TicksPerSecond)]);
+                }
+            }
+        }
+
+        if (uplink is not null)
+        {
+            Metric("edgecollector_mqtt_connected", "gauge", "1 while connected to the broker.", [("", uplink.State == Mqtt.Client.MqttConnectionState.Connected ? 1 : 0)]);
+            Metric("edgecollector_mqtt_outbox_depth", "gauge", "Messages in the durable MQTT outbox.", [("", uplink.OutboxDepth)]);
+        }
+
+        if (influx is not null)
+        {
+            Metric("edgecollector_influx_points_written_total", "counter", "Points the database accepted.", [("", influx.Writer.WrittenPoints)]);
+            Metric("edgecollector_influx_points_rejected_total", "counter", "Points the database refused (4xx).", [("", influx.Writer.RejectedPoints)]);
+            Metric("edgecollector_influx_points_dropped_total", "counter", "Points dropped because the disk buffer was full.", [("", influx.Writer.DroppedPoints)]);
+        }
+
+        return w.ToString();
+    }
+}
