@@ -1,5 +1,8 @@
 using System.Diagnostics;
+using System.Globalization;
 using BenchmarkDotNet.Running;
+using EdgeCollector.OpcUa.Client;
+using EdgeCollector.OpcUa.Encoding;
 
 namespace EdgeCollector.Benchmarks;
 
@@ -11,6 +14,12 @@ internal static class Program
     /// </summary>
     public static int Main(string[] args)
     {
+        if (args is ["opcua-subscribe", var endpoint, var countText, var secondsText, .. var more] && more.Length <= 1)
+        {
+            return OpcUaSubscribeAsync(endpoint, int.Parse(countText, CultureInfo.InvariantCulture), double.Parse(secondsText, CultureInfo.InvariantCulture),
+                more is [var requests] ? int.Parse(requests, CultureInfo.InvariantCulture) : null).GetAwaiter().GetResult();
+        }
+
         if (args is ["quick"])
         {
             var b = new EngineThroughput();
@@ -24,6 +33,73 @@ internal static class Program
         }
 
         BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+        return 0;
+    }
+
+    /// <summary>
+    /// <c>-- opcua-subscribe &lt;endpoint&gt; &lt;count&gt; &lt;seconds&gt; [publish-requests]</c>: the OPC UA benchmark of issue 5
+    /// (bench/opcua.sh; without publish-requests the client's default number of outstanding Publish requests).
+    /// One session, one subscription (publishing 1 s), &lt;count&gt; items <c>nsu=urn:edgecollector:bench;s=v&lt;i&gt;</c>
+    /// (sampling 1 s, queue 1) in one CreateMonitoredItems call; counts data changes for &lt;seconds&gt; after they are
+    /// created and prints the CPU time (user+sys) of that window and the changes it never saw (from the values), as
+    /// bench/opcua/client.js does for node-opcua.
+    /// </summary>
+    private static async Task<int> OpcUaSubscribeAsync(string endpoint, int count, double seconds, int? publishRequests)
+    {
+        var started = Stopwatch.StartNew();
+        var options = new UaClientOptions { EndpointUrl = endpoint };
+        if (publishRequests is { } n)
+            options = options with { PublishRequestCount = n };
+        await using var client = await UaClient.ConnectAsync(options);
+        var first = await client.ResolveNodeIdAsync("nsu=urn:edgecollector:bench;s=v0");
+        var items = new UaMonitoredItemRequest[count];
+        for (var i = 0; i < count; i++)
+        {
+            items[i] = new UaMonitoredItemRequest
+            {
+                NodeId = new NodeId(first.NamespaceIndex, "v" + i.ToString(CultureInfo.InvariantCulture)),
+                SamplingInterval = TimeSpan.FromSeconds(1),
+                QueueSize = 1,
+            };
+        }
+
+        // bench/opcua/server.js writes v<i> = i + tick / 2 on every tick, so the value tells which tick it is:
+        // a tick an item skips is a change this client never saw (not just a late or slow server tick).
+        var index = new Dictionary<NodeId, int>(count);
+        for (var i = 0; i < count; i++)
+            index[items[i].NodeId] = i;
+        var lastTick = new int[count];
+        Array.Fill(lastTick, -1);
+        long notifications = 0, missed = 0, repeated = 0;
+        var subscription = await client.SubscribeAsync(
+            new UaSubscriptionOptions { PublishingInterval = TimeSpan.FromSeconds(1), MaxKeepAliveCount = 10, LifetimeCount = 60 },
+            items,
+            change =>
+            {
+                Interlocked.Increment(ref notifications);
+                if (!index.TryGetValue(change.NodeId, out var i) || change.Value.Value.Value is not double value)
+                    return;
+                var tick = (int)Math.Round((value - i) * 2);
+                if (lastTick[i] >= 0 && tick > lastTick[i] + 1)
+                    Interlocked.Add(ref missed, tick - lastTick[i] - 1);
+                else if (tick == lastTick[i])
+                    Interlocked.Increment(ref repeated);
+                lastTick[i] = tick;
+            });
+        var refused = subscription.Items.Count(i => i.Status.IsBad);
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"SUBSCRIBED {count - refused} {started.ElapsedMilliseconds}"));
+
+        // The counting window starts now: initial values that arrived during setup are not counted.
+        Interlocked.Exchange(ref notifications, 0);
+        using var process = Process.GetCurrentProcess();
+        var cpu0 = process.TotalProcessorTime;
+        await Task.Delay(TimeSpan.FromSeconds(seconds));
+        var received = Interlocked.Read(ref notifications);
+        process.Refresh();
+        var cpu = process.TotalProcessorTime - cpu0;
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"RESULT notifications={received} seconds={seconds} cpu={cpu.TotalSeconds:F3} rss_mb={Environment.WorkingSet / 1048576.0:F1} missed={Interlocked.Read(ref missed)} repeated={Interlocked.Read(ref repeated)} gaps={subscription.GapCount} reconnects={client.ReconnectCount}"));
+        await client.CloseAsync();
         return 0;
     }
 }
