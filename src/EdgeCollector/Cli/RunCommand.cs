@@ -92,8 +92,18 @@ public static class RunCommand
 
             if (uplink is not null && untilSourcesEnd && !service.Failed)
             {
-                // A finite run ends when the broker has acknowledged everything (or the wait runs out; the outbox keeps the rest).
-                await uplink.WaitUntilEmptyAsync(TimeSpan.FromSeconds(60), CancellationToken.None);
+                // A finite run (backfill) ends when the broker has acknowledged everything; a stop
+                // (SIGTERM) ends the wait and the durable outbox keeps the rest for the next run.
+                try
+                {
+                    while (!await uplink.WaitUntilEmptyAsync(TimeSpan.FromSeconds(30), ct))
+                    {
+                        Console.Error.WriteLine($"waiting for the broker to acknowledge {uplink.OutboxDepth} message(s)…");
+                    }
+                }
+                catch (OperationCanceledException) when (ct.IsCancellationRequested)
+                {
+                }
             }
         }
         finally

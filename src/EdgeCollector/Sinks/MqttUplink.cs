@@ -83,6 +83,8 @@ public sealed class MqttUplink : IMessageSink, IAsyncDisposable
                 Retain = true,
             },
             Log = mqttLog,
+            // A plant uplink that comes back should be used within half a minute.
+            ReconnectMaxDelay = TimeSpan.FromSeconds(30),
         });
         var outbox = await MqttOutbox.OpenAsync(new MqttOutboxOptions { Directory = Path.Combine(config.Storage.DataDir, "mqtt"), Log = mqttLog }, ct);
         var publisher = new OutboxPublisher(client, outbox, log: mqttLog);

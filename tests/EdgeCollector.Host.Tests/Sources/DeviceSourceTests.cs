@@ -121,7 +121,14 @@ public sealed class DeviceSourceTests : IDisposable
         string url = await WaitForListeningAsync(collector);
         using var http = new HttpClient { BaseAddress = new Uri(url) };
 
-        Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("/healthz")).StatusCode);
+        // Alive once the collector loop runs (a moment after the endpoint listens).
+        var healthDeadline = DateTime.UtcNow.AddSeconds(20);
+        while ((await http.GetAsync("/healthz")).StatusCode != HttpStatusCode.OK)
+        {
+            Assert.True(DateTime.UtcNow < healthDeadline, "/healthz never became OK");
+            await Task.Delay(100);
+        }
+
         Assert.Equal(HttpStatusCode.Unauthorized, (await http.GetAsync("/metrics")).StatusCode);
         Assert.Equal(HttpStatusCode.Unauthorized, (await http.GetAsync("/readyz")).StatusCode);
         http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", "t0k3n");

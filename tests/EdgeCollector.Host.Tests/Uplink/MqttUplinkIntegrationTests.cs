@@ -68,7 +68,7 @@ public sealed class MqttUplinkIntegrationTests : IDisposable
             await hup.WaitForExitAsync();
         }
 
-        int code = await collector.WaitAsync(TimeSpan.FromSeconds(90));
+        int code = await collector.WaitAsync(TimeSpan.FromSeconds(120));   // reconnect back-off is capped at 30 s
         Assert.True(code == 0, collector.Stderr);
         await WaitUntilAsync(() => { lock (lines) return lines.Count >= expected.Count + 2; }, TimeSpan.FromSeconds(30), "the subscriber to receive everything");
 
