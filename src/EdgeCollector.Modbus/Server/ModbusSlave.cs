@@ -131,14 +131,15 @@ public sealed class ModbusTcpSlave : IAsyncDisposable
     private async Task ServeMbapAsync(NetworkStream stream)
     {
         var reader = PipeReader.Create(stream);
-        byte[] output = new byte[ModbusTcpCodec.MaxAduLength];
+        byte[] output = new byte[ModbusTcpCodec.MaxAduLength * 8];
+        var replies = new List<(ushort Tid, byte Unit, ModbusResponse Response)>();
         try
         {
             while (true)
             {
                 var result = await reader.ReadAsync(_stop.Token).ConfigureAwait(false);
                 var buffer = result.Buffer;
-                var replies = new List<(ushort Tid, byte Unit, ModbusResponse Response)>();
+                replies.Clear();
                 bool close = false;
                 var sequence = new SequenceReader<byte>(buffer);
                 try
@@ -182,15 +183,31 @@ public sealed class ModbusTcpSlave : IAsyncDisposable
                     reader.AdvanceTo(sequence.Position, buffer.End);
                 }
 
-                foreach (var (tid, unit, response) in replies)
+                if (ResponseDelay > TimeSpan.Zero)
                 {
-                    if (ResponseDelay > TimeSpan.Zero)
+                    foreach (var (tid, unit, response) in replies)
                     {
                         await Task.Delay(ResponseDelay, _stop.Token).ConfigureAwait(false);
+                        int n = ModbusTcpCodec.WriteResponse(tid, unit, response, output);
+                        await stream.WriteAsync(output.AsMemory(0, n), _stop.Token).ConfigureAwait(false);
+                    }
+                }
+                else if (replies.Count > 0)
+                {
+                    // Pipelined requests that arrived together are answered in one write (one send, one segment),
+                    // in request order.
+                    int length = 0;
+                    foreach (var (tid, unit, response) in replies)
+                    {
+                        if (output.Length - length < ModbusTcpCodec.MaxAduLength)
+                        {
+                            Array.Resize(ref output, output.Length * 2);
+                        }
+
+                        length += ModbusTcpCodec.WriteResponse(tid, unit, response, output.AsSpan(length));
                     }
 
-                    int n = ModbusTcpCodec.WriteResponse(tid, unit, response, output);
-                    await stream.WriteAsync(output.AsMemory(0, n), _stop.Token).ConfigureAwait(false);
+                    await stream.WriteAsync(output.AsMemory(0, length), _stop.Token).ConfigureAwait(false);
                 }
 
                 if (close || result.IsCompleted)

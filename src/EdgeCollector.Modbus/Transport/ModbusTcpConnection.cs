@@ -66,28 +66,10 @@ public sealed class ModbusTcpConnection : ModbusConnection
                 throw new IOException($"{Name}: connection closed: {closed.Message}", closed);
             }
 
-            byte[] buffer = ArrayPool<byte>.Shared.Rent(ModbusTcpCodec.MaxAduLength);
-            try
+            if (session.Enqueue(tid, unitId, request))
             {
-                int length = ModbusTcpCodec.WriteRequest(tid, unitId, request, buffer);
-                await session.WriteLock.WaitAsync(cancellationToken).ConfigureAwait(false);
-                try
-                {
-                    // Not cancellable: abandoning a half-written ADU would desynchronise the stream.
-                    await session.Stream.WriteAsync(buffer.AsMemory(0, length), CancellationToken.None).ConfigureAwait(false);
-                }
-                catch (Exception ex) when (ex is IOException or SocketException or ObjectDisposedException)
-                {
-                    throw BreakSession(session, ex);
-                }
-                finally
-                {
-                    session.WriteLock.Release();
-                }
-            }
-            finally
-            {
-                ArrayPool<byte>.Shared.Return(buffer);
+                // No write in progress: this request writes the queued bytes itself (its own ADU at least).
+                await WriteQueuedAsync(session).ConfigureAwait(false);
             }
 
             ModbusFrame<ModbusResponse> frame;
@@ -111,6 +93,61 @@ public sealed class ModbusTcpConnection : ModbusConnection
             session.InFlight.Release();
             timeout.Dispose();
         }
+    }
+
+    /// <summary>
+    /// The single writer of a session: one write of every ADU queued so far (pipelined requests that queued
+    /// while the previous write was in the kernel go out together, in one send). Writes are not cancellable:
+    /// abandoning a half-written ADU would desynchronise the stream. Whatever queued during this write is
+    /// handed to a background write loop, so a request never waits on the writes of requests behind it.
+    /// </summary>
+    private async Task WriteQueuedAsync(Session session)
+    {
+        try
+        {
+            if (!await WriteOnceAsync(session).ConfigureAwait(false))
+            {
+                return;
+            }
+        }
+        catch (Exception ex) when (ex is IOException or SocketException or ObjectDisposedException)
+        {
+            throw BreakSession(session, ex);
+        }
+
+        if (!session.EndWriteUnlessQueued())
+        {
+            _ = Task.Run(() => WriteLoopAsync(session), CancellationToken.None);
+        }
+    }
+
+    private async Task WriteLoopAsync(Session session)
+    {
+        try
+        {
+            while (await WriteOnceAsync(session).ConfigureAwait(false))
+            {
+            }
+        }
+        catch (Exception ex)
+        {
+            // Requests whose ADUs were in this write learn of it through their pending replies.
+            BreakSession(session, ex);
+        }
+    }
+
+    /// <summary>Writes what is queued; false (and the writer role released) when nothing was.</summary>
+    private static async Task<bool> WriteOnceAsync(Session session)
+    {
+        var (buffer, length) = session.TakeQueued();
+        if (length == 0)
+        {
+            return false;
+        }
+
+        await session.Stream.WriteAsync(buffer.AsMemory(0, length), CancellationToken.None).ConfigureAwait(false);
+        session.ReturnWritten(buffer);
+        return true;
     }
 
     private async Task ReadLoopAsync(Session session)
@@ -200,6 +237,74 @@ public sealed class ModbusTcpConnection : ModbusConnection
             Stream = new NetworkStream(socket, ownsSocket: true);
             Reader = PipeReader.Create(Stream, new StreamPipeReaderOptions(leaveOpen: true));
             InFlight = new SemaphoreSlim(maxInFlight, maxInFlight);
+            _queued = new byte[Math.Min(maxInFlight, 8) * ModbusTcpCodec.MaxAduLength];
+        }
+
+        /// <summary>
+        /// Queues the ADU of a request for the writer. True when no write is in progress: the caller is now the
+        /// writer and must call <see cref="WriteQueuedAsync"/>.
+        /// </summary>
+        public bool Enqueue(ushort transactionId, byte unitId, ModbusRequest request)
+        {
+            lock (_queueLock)
+            {
+                if (_queued.Length - _queuedLength < ModbusTcpCodec.MaxAduLength)
+                {
+                    Array.Resize(ref _queued, _queued.Length * 2);
+                }
+
+                _queuedLength += ModbusTcpCodec.WriteRequest(transactionId, unitId, request, _queued.AsSpan(_queuedLength));
+                if (_writing)
+                {
+                    return false;
+                }
+
+                _writing = true;
+                return true;
+            }
+        }
+
+        /// <summary>Takes the queued bytes (the writer only); when there are none, the writer role ends.</summary>
+        public (byte[] Buffer, int Length) TakeQueued()
+        {
+            lock (_queueLock)
+            {
+                if (_queuedLength == 0)
+                {
+                    _writing = false;
+                    return (_queued, 0);
+                }
+
+                var taken = (_queued, _queuedLength);
+                _queued = _spare is { } spare && spare.Length >= _queued.Length ? spare : new byte[_queued.Length];
+                _spare = null;
+                _queuedLength = 0;
+                return taken;
+            }
+        }
+
+        /// <summary>Gives a written buffer back for reuse.</summary>
+        public void ReturnWritten(byte[] buffer)
+        {
+            lock (_queueLock)
+            {
+                _spare = buffer;
+            }
+        }
+
+        /// <summary>Ends the writer role unless bytes queued meanwhile (then the caller must keep writing them).</summary>
+        public bool EndWriteUnlessQueued()
+        {
+            lock (_queueLock)
+            {
+                if (_queuedLength > 0)
+                {
+                    return false;
+                }
+
+                _writing = false;
+                return true;
+            }
         }
 
         public Socket Socket { get; }
@@ -208,7 +313,11 @@ public sealed class ModbusTcpConnection : ModbusConnection
 
         public PipeReader Reader { get; }
 
-        public SemaphoreSlim WriteLock { get; } = new(1, 1);
+        private readonly object _queueLock = new();
+        private byte[] _queued;
+        private int _queuedLength;
+        private byte[]? _spare;
+        private bool _writing;
 
         public SemaphoreSlim InFlight { get; }
 
