@@ -70,7 +70,7 @@ def load(name):
         "n": int(res["notifications"]), "cpu": float(res["cpu"]), "total": total,
         "rss": int(tv["Maximum resident set size (kbytes)"]) / 1024, "setup": int(sub.group(2)), "subscribed": int(sub.group(1)),
         "server": float(open(f"{work}/{name}.server").read().split()[0]), "ticks": int(open(f"{work}/{name}.server").read().split()[1]),
-        "missed": int(res["missed"]), "repeated": int(res["repeated"]), "extra": {k: v for k, v in res.items() if k in ("gaps", "reconnects")},
+        "missed": int(res["missed"]), "repeated": int(res["repeated"]), "extra": {k: v for k, v in res.items() if k in ("unmatched", "gaps", "reconnects")},
     }
 rows = {"node-opcua client": load("node"), "ours (UaClient)": load("ours")}
 expected = int(items * seconds)

@@ -65,12 +65,14 @@ internal static class Program
 
         // bench/opcua/server.js writes v<i> = i + tick / 2 on every tick, so the value tells which tick it is:
         // a tick an item skips is a change this client never saw (not just a late or slow server tick).
-        var index = new Dictionary<NodeId, int>(count);
+        // UaDataChange carries the NodeId instance of the request, so a reference lookup finds the item without
+        // hashing the string identifier (the node-opcua client gets the index from its group).
+        var index = new Dictionary<NodeId, int>(count, ReferenceEqualityComparer.Instance);
         for (var i = 0; i < count; i++)
             index[items[i].NodeId] = i;
         var lastTick = new int[count];
         Array.Fill(lastTick, -1);
-        long notifications = 0, missed = 0, repeated = 0;
+        long notifications = 0, missed = 0, repeated = 0, unmatched = 0;
         var subscription = await client.SubscribeAsync(
             new UaSubscriptionOptions { PublishingInterval = TimeSpan.FromSeconds(1), MaxKeepAliveCount = 10, LifetimeCount = 60 },
             items,
@@ -78,7 +80,11 @@ internal static class Program
             {
                 Interlocked.Increment(ref notifications);
                 if (!index.TryGetValue(change.NodeId, out var i) || change.Value.Value.Value is not double value)
+                {
+                    Interlocked.Increment(ref unmatched);
                     return;
+                }
+
                 var tick = (int)Math.Round((value - i) * 2);
                 if (lastTick[i] >= 0 && tick > lastTick[i] + 1)
                     Interlocked.Add(ref missed, tick - lastTick[i] - 1);
@@ -98,7 +104,7 @@ internal static class Program
         process.Refresh();
         var cpu = process.TotalProcessorTime - cpu0;
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"RESULT notifications={received} seconds={seconds} cpu={cpu.TotalSeconds:F3} rss_mb={Environment.WorkingSet / 1048576.0:F1} missed={Interlocked.Read(ref missed)} repeated={Interlocked.Read(ref repeated)} gaps={subscription.GapCount} reconnects={client.ReconnectCount}"));
+            $"RESULT notifications={received} seconds={seconds} cpu={cpu.TotalSeconds:F3} rss_mb={Environment.WorkingSet / 1048576.0:F1} missed={Interlocked.Read(ref missed)} repeated={Interlocked.Read(ref repeated)} unmatched={Interlocked.Read(ref unmatched)} gaps={subscription.GapCount} reconnects={client.ReconnectCount}"));
         await client.CloseAsync();
         return 0;
     }
