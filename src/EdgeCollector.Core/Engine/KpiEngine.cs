@@ -1069,7 +1069,7 @@ public sealed class KpiEngine
         while (cursor < to)
         {
             var (start, end) = _m.Calendar.DayContaining(cursor);
-            if (end <= to && _s.Published.TryGetValue(MessageIds.Kpi(_m.SiteId, entityName, "day", start), out var day))
+            if (start == cursor && end <= to && _s.Published.TryGetValue(MessageIds.Kpi(_m.SiteId, entityName, "day", start), out var day))
             {
                 result.Add(day.Figures);
             }
@@ -1084,6 +1084,23 @@ public sealed class KpiEngine
 
         return result;
     }
+
+    /// <summary>The open heat of a furnace so far (direct figures plus allocated site-meter energy up to record time).</summary>
+    public (HeatState Heat, Figures Figures)? OpenHeat(int furnace)
+    {
+        if (_s.Furnaces[furnace].Open is not { } heat)
+        {
+            return null;
+        }
+
+        long until = Math.Max(_s.RecordTime, heat.Open);
+        return (heat, ComputeFigures(new Candidate(furnace, WindowKind.Heat, heat.Open, until, heat)));
+    }
+
+    /// <summary>The latest revision of the most recent published heats of a furnace, newest first.</summary>
+    public IReadOnlyList<PublishedWindow> RecentHeats(int furnace, int count) =>
+        _s.Published.Values.Where(p => p.Kind == WindowKind.Heat && p.Entity == furnace)
+            .OrderByDescending(p => p.Start).Take(count).ToList();
 
     /// <summary>Month- or year-to-date figures of an entity at the current record time.</summary>
     public Figures ToDate(int entity, bool year)

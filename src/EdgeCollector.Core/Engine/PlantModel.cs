@@ -68,6 +68,7 @@ public sealed class PlantModel
     public string FactorSet { get; }
     public SiteCalendar Calendar { get; }
     public KpiCalculator Calculator { get; }
+    public TargetsConfig Targets { get; }
     public long HoldTicks { get; }
     public IReadOnlyList<FurnaceModel> Furnaces { get; }
     public IReadOnlyList<TotaliserModel> Totalisers { get; }
@@ -92,6 +93,7 @@ public sealed class PlantModel
         FactorSet = config.Factors.Set;
         Calendar = new SiteCalendar(TimeZoneInfo.FindSystemTimeZoneById(config.Site.TimeZone), config.Site.ShiftStarts);
         Calculator = new KpiCalculator(config.Factors, config.Targets);
+        Targets = config.Targets;
         HoldTicks = (long)(config.Engine.MaxHoldSeconds * EngineTime.TicksPerSecond);
 
         var tags = new List<TagModel>();

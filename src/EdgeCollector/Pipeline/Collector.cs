@@ -73,6 +73,9 @@ public sealed class Collector
     /// <summary>Messages committed but not yet taken by every sink (as of the forwarder's last look).</summary>
     public long OutboxDepth => Interlocked.Read(ref _outboxDepth);
 
+    /// <summary>What the dashboard shows, rebuilt on the engine's thread at every checkpoint (read-only once published).</summary>
+    public OverviewSnapshot? Overview { get; private set; }
+
     /// <summary>Set once the collector loop is running; cleared when it ends.</summary>
     public bool Running { get; private set; }
 
@@ -234,6 +237,16 @@ public sealed class Collector
     private async Task CommitAsync(StateStore store, KpiEngine engine, List<OutgoingMessage> messages, Dictionary<string, long> positions, CancellationToken ct)
     {
         await store.CommitAsync(engine.TakeCheckpoint(), engine.RecordTime, messages, positions, ct);
+        try
+        {
+            Overview = OverviewBuilder.Build(engine);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            // The dashboard's view must never stop the collector.
+            _log.LogError(ex, "overview not rebuilt");
+        }
+
         messages.Clear();
         positions.Clear();
         Interlocked.Increment(ref Metrics.Checkpoints);

@@ -53,6 +53,9 @@ public static class OperationsEndpoints
 
             return Results.Text(lines.ToString());
         });
+        app.MapGet("/api/overview", () => collector()?.Overview is { } overview
+            ? Results.Json(overview, System.Text.Json.JsonSerializerOptions.Web)
+            : Results.Text("no data yet\n", statusCode: 503));
         app.MapGet("/metrics", () => Results.Text(Metrics(collector(), uplink, influx), "text/plain; version=0.0.4; charset=utf-8"));
     }
 

@@ -142,6 +142,16 @@ public sealed class DeviceSourceTests : IDisposable
             text = await http.GetStringAsync("/metrics");
         }
 
+        var overview = await http.GetAsync("/api/overview");
+        Assert.Equal(HttpStatusCode.OK, overview.StatusCode);
+        using (var o = System.Text.Json.JsonDocument.Parse(await overview.Content.ReadAsStringAsync()))
+        {
+            Assert.Equal("t", o.RootElement.GetProperty("site").GetString());
+            var f1 = o.RootElement.GetProperty("furnaces")[0];
+            Assert.Equal("F1", f1.GetProperty("id").GetString());
+            Assert.Equal(4, f1.GetProperty("periods").GetArrayLength());
+        }
+
         var samples = PrometheusText.Parse(text);
         Assert.True(samples[("edgecollector_up", "")] == 1);
         Assert.True(samples[("edgecollector_source_records_total", "source=\"meters\"")] > 0);

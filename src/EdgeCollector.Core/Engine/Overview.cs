@@ -1,0 +1,81 @@
+using EdgeCollector.Core.Configuration;
+
+namespace EdgeCollector.Core.Engine;
+
+/// <summary>A period's figures for the dashboard (shift, day, month- and year-to-date).</summary>
+public sealed record PeriodView(string Period, DateTime Start, KpiFigures Figures, IReadOnlyDictionary<string, double> ChargedByMaterialKg, double? ScrapUseTargetT);
+
+/// <summary>A heat as operators see it: the open one so far, or a published one (latest revision).</summary>
+public sealed record HeatView(string HeatId, DateTime Start, DateTime? End, KpiFigures Figures, int Rev, bool Complete, IReadOnlyList<string> Flags);
+
+public sealed record FurnaceView(string Id, double? State, double? HeatNumber, string? MaterialPick, HeatView? OpenHeat, IReadOnlyList<HeatView> LastHeats, IReadOnlyList<PeriodView> Periods);
+
+/// <summary>Everything the dashboard shows, built on the engine's thread and then read-only.</summary>
+public sealed record OverviewSnapshot(string Site, DateTime? RecordTime, string FactorSet, IReadOnlyList<FurnaceView> Furnaces, IReadOnlyList<PeriodView> SitePeriods);
+
+/// <summary>Builds <see cref="OverviewSnapshot"/> from the engine (product.md "Intensity": shift, day, month- and year-to-date against the target pathway).</summary>
+public static class OverviewBuilder
+{
+    public const int RecentHeatCount = 10;
+
+    public static OverviewSnapshot Build(KpiEngine engine)
+    {
+        var m = engine.Model;
+        if (!engine.Started)
+        {
+            return new OverviewSnapshot(m.SiteId, null, m.FactorSet, m.Furnaces.Select(f => new FurnaceView(f.Id, null, null, null, null, [], [])).ToList(), []);
+        }
+
+        var furnaces = new List<FurnaceView>();
+        foreach (var f in m.Furnaces)
+        {
+            var state = engine.FurnaceState(f.Index);
+            HeatView? open = null;
+            if (engine.OpenHeat(f.Index) is var (heat, figures))
+            {
+                open = new HeatView(heat.Id, EngineTime.ToUtc(heat.Open), null, m.Calculator.Compute(figures, WindowKind.Heat), 0, false, []);
+            }
+
+            var last = engine.RecentHeats(f.Index, RecentHeatCount)
+                .Select(p => new HeatView(p.HeatId!, EngineTime.ToUtc(p.Start), EngineTime.ToUtc(p.End), m.Calculator.Compute(p.Figures, WindowKind.Heat, p.HeelDeltaKg), p.Rev, p.Complete, p.Flags))
+                .ToList();
+            furnaces.Add(new FurnaceView(f.Id, state.State, state.HeatNumber, (state.Pick ?? f.DefaultMaterial)?.ToString(), open, last, Periods(engine, f.Index)));
+        }
+
+        return new OverviewSnapshot(m.SiteId, EngineTime.ToUtc(engine.RecordTime), m.FactorSet, furnaces, Periods(engine, m.SiteEntity));
+    }
+
+    private static List<PeriodView> Periods(KpiEngine engine, int entity)
+    {
+        var m = engine.Model;
+        var cal = m.Calendar;
+        long now = engine.RecordTime;
+        int year = cal.LocalYear(now);
+        var list = new List<PeriodView>();
+        foreach (var (name, start, kind) in new[]
+                 {
+                     ("shift", cal.ShiftContaining(now).Start, WindowKind.Shift),
+                     ("day", cal.DayContaining(now).Start, WindowKind.Day),
+                     ("month", cal.MonthStart(now), WindowKind.Day),
+                     ("year", cal.YearStart(now), WindowKind.Day),
+                 })
+        {
+            var figures = engine.PeriodFigures(entity, start, now);
+            // Day, month and year carry the year's target (the dashboard compares them all with it).
+            var kpi = m.Calculator.Compute(figures, kind, localYear: kind == WindowKind.Day ? year : null);
+            var byMaterial = new Dictionary<string, double>(StringComparer.Ordinal);
+            for (int i = 0; i < Figures.MaterialSlots; i++)
+            {
+                if (figures.ChargedByMaterial[i] != 0)
+                {
+                    byMaterial[i == Figures.UnknownMaterial ? "Unknown" : ((Material)i).ToString()] = figures.ChargedByMaterial[i];
+                }
+            }
+
+            double? scrapTarget = name == "year" && m.Targets.ScrapUseT.TryGetValue(year, out double t) ? t : null;
+            list.Add(new PeriodView(name, EngineTime.ToUtc(start), kpi, byMaterial, scrapTarget));
+        }
+
+        return list;
+    }
+}
