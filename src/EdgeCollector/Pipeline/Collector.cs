@@ -59,7 +59,8 @@ public sealed class Collector
     public IReadOnlyDictionary<string, Sinks.SourceHealth> SourceHealth()
     {
         long now = _time.GetUtcNow().UtcTicks;
-        return _sources.ToDictionary(s => s.Name, s =>
+        // The configured sources (devices, recordings), not the operator inbox.
+        return _sources.Where(s => _config.Sources.Any(c => c.Name == s.Name)).ToDictionary(s => s.Name, s =>
         {
             long? last = _lastSample.TryGetValue(s.Name, out long t) ? t : null;
             bool connected = last is long l && (!_options.LiveClock || now - l < 30 * TimeSpan.TicksPerSecond);
@@ -90,6 +91,7 @@ public sealed class Collector
             Log = message => _log.LogWarning("engine: {Message}", message),
         };
         Engine = engine;
+        Overview = OverviewBuilder.Build(engine);
         if (saved is not null)
         {
             _log.LogInformation("Resumed engine state from {Path} at record time {Time}", StateStore.PathIn(dataDir),

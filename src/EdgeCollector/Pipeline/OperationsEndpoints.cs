@@ -22,7 +22,8 @@ public static class OperationsEndpoints
         {
             app.Use(async (context, next) =>
             {
-                if (context.Request.Path != "/healthz"
+                // The page itself holds no data; it sends the token (from ?token=) with its requests.
+                if (context.Request.Path != "/healthz" && context.Request.Path != "/"
                     && !string.Equals(context.Request.Headers.Authorization.ToString(), "Bearer " + token, StringComparison.Ordinal))
                 {
                     context.Response.StatusCode = StatusCodes.Status401Unauthorized;
@@ -53,11 +54,57 @@ public static class OperationsEndpoints
 
             return Results.Text(lines.ToString());
         });
-        app.MapGet("/api/overview", () => collector()?.Overview is { } overview
-            ? Results.Json(overview, System.Text.Json.JsonSerializerOptions.Web)
+        app.MapGet("/api/overview", () => collector() is { Overview: { } overview } c
+            ? Results.Json(View(c, overview, uplink), System.Text.Json.JsonSerializerOptions.Web)
             : Results.Text("no data yet\n", statusCode: 503));
+        // Server push for the dashboard: one "data:" event per new snapshot (at most one a second).
+        app.MapGet("/api/stream", async (HttpContext http) =>
+        {
+            http.Response.ContentType = "text/event-stream";
+            http.Response.Headers.CacheControl = "no-cache";
+            object? last = null;
+            var ct = http.RequestAborted;
+            try
+            {
+                while (!ct.IsCancellationRequested)
+                {
+                    if (collector() is { Overview: { } overview } c && !ReferenceEquals(overview, last))
+                    {
+                        last = overview;
+                        string json = System.Text.Json.JsonSerializer.Serialize(View(c, overview, uplink), System.Text.Json.JsonSerializerOptions.Web);
+                        await http.Response.WriteAsync("data: " + json + "\n\n", ct);
+                        await http.Response.Body.FlushAsync(ct);
+                    }
+
+                    await Task.Delay(250, ct);
+                }
+            }
+            catch (OperationCanceledException)
+            {
+            }
+        });
+        app.MapGet("/", () => Results.Content(DashboardPage.Value, "text/html; charset=utf-8"));
         app.MapGet("/metrics", () => Results.Text(Metrics(collector(), uplink, influx), "text/plain; version=0.0.4; charset=utf-8"));
     }
+
+    private static readonly Lazy<string> DashboardPage = new(() =>
+    {
+        using var stream = typeof(OperationsEndpoints).Assembly.GetManifestResourceStream("dashboard.html")!;
+        using var reader = new StreamReader(stream);
+        return reader.ReadToEnd();
+    });
+
+    private static object View(Collector c, Core.Engine.OverviewSnapshot overview, MqttUplink? uplink) => new
+    {
+        overview.Site,
+        overview.RecordTime,
+        overview.FactorSet,
+        overview.Furnaces,
+        overview.SitePeriods,
+        Sources = c.SourceHealth().Select(s => new { Name = s.Key, s.Value.Connected, LastSampleAt = s.Value.LastSampleAt is long t ? new DateTime(t, DateTimeKind.Utc) : (DateTime?)null }),
+        Uplink = uplink is null ? "jsonl" : uplink.State.ToString(),
+        OutboxDepth = uplink?.OutboxDepth ?? c.OutboxDepth,
+    };
 
     public static string Metrics(Collector? c, MqttUplink? uplink, InfluxSink? influx)
     {
