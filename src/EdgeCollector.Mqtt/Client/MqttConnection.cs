@@ -14,23 +14,41 @@ namespace EdgeCollector.Mqtt.Client;
 /// request by its packet id. Every I/O failure goes through <see cref="Break"/>, which fails everything in
 /// flight and closes the stream exactly once.
 /// </summary>
+/// <remarks>
+/// The QoS 1 publish path is built for throughput: the publish loop encodes every queued message the window
+/// admits into one buffer and writes it with one socket write; the read loop completes a publish straight from
+/// its PUBACK (no per-message ack task or continuation) and wakes the loop once a slot is free.
+/// </remarks>
 internal sealed class MqttConnection : IAsyncDisposable
 {
+    // Payloads at least this large are written from the caller's memory rather than copied into the batch.
+    private const int LargePayload = 16 * 1024;
+    // A batch is written out once it holds this much, so one burst cannot grow the buffer without bound.
+    private const int BatchLimit = 64 * 1024;
+
     private readonly Stream _stream;
-    // Writes go through a buffer so a burst of publishes leaves in a few segments / TLS records; every send
-    // outside a burst flushes at once. Reads use _stream directly (PipeReader).
-    private readonly BufferedStream _output;
+    // Encoded packets are gathered here (under the write lock) and leave in one write per batch, so a burst of
+    // publishes goes out in a few segments / TLS records. Empty whenever the write lock is free. Reads use
+    // _stream directly (PipeReader).
+    private readonly ArrayBufferWriter<byte> _batch = new(4 * 1024);
     private readonly MqttClientOptions _options;
     private readonly MqttPacketWriter _writer;
     private readonly SemaphoreSlim _writeLock = new(1, 1);
     private readonly CancellationTokenSource _cts = new();
-    private readonly ConcurrentDictionary<ushort, TaskCompletionSource<MqttPacket>> _pending = new();
+    // By packet id: an OutgoingPublish awaiting its PUBACK, or the TaskCompletionSource<MqttPacket> of a request.
+    private readonly ConcurrentDictionary<ushort, object> _pending = new();
     private readonly TaskCompletionSource<MqttConnAckPacket> _connAck = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource<Exception> _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Func<MqttPublishPacket, Task> _onPublish;
     private readonly Channel<OutgoingPublish> _publishQueue = Channel.CreateUnbounded<OutgoingPublish>(new UnboundedChannelOptions { SingleReader = true });
     private Task _publishLoop = Task.CompletedTask;
-    private SemaphoreSlim _inFlight;
+    // The window: QoS 1 publishes sent and not yet acknowledged, and how many may be (MaxInFlight, or the
+    // broker's Receive Maximum). The read loop frees a slot and releases _windowOpened (at most once until
+    // the publish loop has seen it: _windowSignalled) for a publish loop waiting on a full window.
+    private int _inFlightCount;
+    private int _inFlightLimit;
+    private readonly SemaphoreSlim _windowOpened = new(0);
+    private int _windowSignalled;
     private int _nextPacketId;
     private int _broken;
     private long _lastSentTicks;
@@ -43,11 +61,10 @@ internal sealed class MqttConnection : IAsyncDisposable
     public MqttConnection(Stream stream, MqttClientOptions options, Func<MqttPublishPacket, Task> onPublish)
     {
         _stream = stream;
-        _output = new BufferedStream(stream, 16 * 1024);
         _options = options;
         _onPublish = onPublish;
         _writer = new MqttPacketWriter(options.ProtocolVersion);
-        _inFlight = new SemaphoreSlim(Math.Max(1, options.MaxInFlight));
+        _inFlightLimit = Math.Clamp(options.MaxInFlight, 1, ushort.MaxValue);
         _keepAlive = options.KeepAlive;
     }
 
@@ -108,7 +125,7 @@ internal sealed class MqttConnection : IAsyncDisposable
 
         ConnAck = ack;
         if (ack.Properties.ReceiveMaximum is { } receiveMax && receiveMax < _options.MaxInFlight)
-            _inFlight = new SemaphoreSlim(receiveMax);
+            _inFlightLimit = receiveMax;
         if (ack.Properties.MaximumPacketSize is { } maxSize)
             _writer.MaximumPacketSize = (int)Math.Min(maxSize, int.MaxValue);
         if (ack.Properties.ServerKeepAlive is { } serverKeepAlive)
@@ -137,34 +154,51 @@ internal sealed class MqttConnection : IAsyncDisposable
                 throw new NotSupportedException("The broker does not support retained messages (CONNACK Retain Available = 0) [MQTT-3.2.2-14]");
         }
         ThrowIfBroken();
-        var outgoing = new OutgoingPublish(new MqttPublishPacket { Topic = topic, Payload = payload, Retain = retain, Dup = dup, QoS = qos }, cancellationToken);
+        var outgoing = new OutgoingPublish(topic, payload, qos, retain, dup, cancellationToken);
         if (!_publishQueue.Writer.TryWrite(outgoing)) throw new MqttConnectionLostException("Not connected.");
-        return outgoing.Completion.Task.WaitAsync(cancellationToken);
+        return outgoing.Task.WaitAsync(cancellationToken);
     }
 
-    private sealed class OutgoingPublish(MqttPublishPacket packet, CancellationToken cancellationToken)
+    /// <summary>
+    /// A queued publish and its completion in one object (the fields of the PUBLISH, not a packet: the writer
+    /// encodes them directly). Continuations run asynchronously, never on the read or publish loop.
+    /// </summary>
+    private sealed class OutgoingPublish(string topic, ReadOnlyMemory<byte> payload, MqttQualityOfService qos, bool retain, bool dup,
+        CancellationToken cancellationToken) : TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)
     {
-        public MqttPublishPacket Packet { get; } = packet;
+        public string Topic { get; } = topic;
+        public ReadOnlyMemory<byte> Payload { get; } = payload;
+        public MqttQualityOfService QoS { get; } = qos;
+        public bool Retain { get; } = retain;
+        public bool Dup { get; } = dup;
         public CancellationToken CancellationToken { get; } = cancellationToken;
-        public TaskCompletionSource Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 
-    /// <summary>The ordered publish path: one message at a time, in the order PublishAsync was called.</summary>
+    /// <summary>
+    /// The ordered publish path: messages go out in the order PublishAsync was called, each QoS 1 one taking a
+    /// window slot and a packet id as it is encoded; whatever is queued and admitted leaves in one write.
+    /// </summary>
     private async Task PublishLoopAsync()
     {
+        var reader = _publishQueue.Reader;
+        var written = new List<OutgoingPublish>();
         try
         {
-            await foreach (var item in _publishQueue.Reader.ReadAllAsync(_cts.Token))
+            while (await reader.WaitToReadAsync(_cts.Token))
             {
-                try
+                if (!reader.TryPeek(out var next)) continue;
+                if (next.QoS != MqttQualityOfService.AtMostOnce && !next.CancellationToken.IsCancellationRequested &&
+                    Volatile.Read(ref _inFlightCount) >= _inFlightLimit)
                 {
-                    await SendQueuedAsync(item);
+                    // Full window: wait for a PUBACK to free a slot. Clearing the flag only after the wake, and
+                    // looking at the count again, means a slot freed meanwhile is never missed. No token: a
+                    // cancellable wait costs a registration per wait, and Break releases the semaphore instead.
+                    await _windowOpened.WaitAsync();
+                    _cts.Token.ThrowIfCancellationRequested();
+                    Volatile.Write(ref _windowSignalled, 0);
+                    continue;
                 }
-                catch (Exception ex)
-                {
-                    item.Completion.TrySetException(ex as MqttConnectionLostException ?? new MqttConnectionLostException($"Connection lost: {ex.Message}", ex));
-                    throw;
-                }
+                await WriteQueuedAsync(written);
             }
         }
         catch (Exception ex) when (ex is OperationCanceledException or MqttConnectionLostException)
@@ -180,81 +214,107 @@ internal sealed class MqttConnection : IAsyncDisposable
         }
     }
 
-    private async Task SendQueuedAsync(OutgoingPublish item)
+    /// <summary>
+    /// Under the write lock, encodes every queued publish the window admits into the batch and writes it out.
+    /// QoS 0 messages complete once written, QoS 1 ones on their PUBACK (<see cref="CompletePublish"/>).
+    /// </summary>
+    private async Task WriteQueuedAsync(List<OutgoingPublish> written)
     {
-        if (item.CancellationToken.IsCancellationRequested)
-        {
-            item.Completion.TrySetCanceled(item.CancellationToken);
-            return;
-        }
-        if (item.Packet.QoS == MqttQualityOfService.AtMostOnce)
-        {
-            try
-            {
-                await SendAsync(item.Packet, CancellationToken.None, flush: false);
-                await FlushUnlessBurstAsync(window: null);
-                item.Completion.TrySetResult();
-            }
-            catch (ArgumentException ex)
-            {
-                item.Completion.TrySetException(ex);
-            }
-            return;
-        }
-        var window = _inFlight;
-        await window.WaitAsync(_cts.Token);
-        ushort id;
-        TaskCompletionSource<MqttPacket> ack;
+        var reader = _publishQueue.Reader;
+        await _writeLock.WaitAsync(_cts.Token);
         try
         {
-            (id, ack) = RegisterRequest();
+            ThrowIfBroken();
+            while (reader.TryPeek(out var item))
+            {
+                bool qos1 = item.QoS != MqttQualityOfService.AtMostOnce;
+                bool canceled = item.CancellationToken.IsCancellationRequested;
+                if (qos1 && !canceled && Volatile.Read(ref _inFlightCount) >= _inFlightLimit) break;
+                reader.TryRead(out _);
+                if (canceled)
+                {
+                    item.TrySetCanceled(item.CancellationToken);
+                    continue;
+                }
+                ushort id = 0;
+                if (qos1)
+                {
+                    Interlocked.Increment(ref _inFlightCount);
+                    try
+                    {
+                        id = RegisterId(item);
+                    }
+                    catch (Exception ex)
+                    {
+                        Interlocked.Decrement(ref _inFlightCount);
+                        item.TrySetException(ex as MqttConnectionLostException ?? new MqttConnectionLostException($"Connection lost: {ex.Message}", ex));
+                        throw;
+                    }
+                }
+                MqttEncodedPacket encoded;
+                try
+                {
+                    encoded = _writer.EncodePublish(item.Topic, item.Payload, item.QoS, item.Retain, item.Dup, id);
+                }
+                catch (ArgumentException ex)
+                {
+                    // Not encodable (e.g. above the broker's maximum packet size): this message fails, the link stays.
+                    if (qos1 && _pending.TryRemove(id, out _)) ReleaseSlot();
+                    item.TrySetException(ex);
+                    continue;
+                }
+                if (!qos1) written.Add(item);
+                await AppendAsync(encoded);
+                if (_batch.WrittenCount >= BatchLimit) await WriteBatchAsync();
+            }
+            await WriteBatchAsync();
+            foreach (var item in written) item.TrySetResult();
         }
         catch
         {
-            window.Release();
+            // QoS 1 messages already sent are in _pending, which Break fails; QoS 0 ones are only here.
+            foreach (var item in written) item.TrySetException(new MqttConnectionLostException("Connection lost before the message was sent."));
             throw;
         }
-        _ = ack.Task.ContinueWith(t =>
+        finally
         {
-            window.Release();
-            _pending.TryRemove(id, out _);
-            if (t.IsFaulted) item.Completion.TrySetException(t.Exception!.InnerExceptions);
-            else if (t.IsCanceled) item.Completion.TrySetCanceled();
-            else if (t.Result is MqttPubAckPacket { ReasonCode: >= (MqttReasonCode)0x80 } refused)
-                item.Completion.TrySetException(new MqttPublishRejectedException(refused.ReasonCode, refused.Properties.ReasonString));
-            else item.Completion.TrySetResult();
-        }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
-        var packet = new MqttPublishPacket
-        {
-            Topic = item.Packet.Topic, Payload = item.Packet.Payload, Retain = item.Packet.Retain, Dup = item.Packet.Dup,
-            QoS = item.Packet.QoS, PacketId = id, Properties = item.Packet.Properties,
-        };
-        try
-        {
-            await SendAsync(packet, CancellationToken.None, flush: false);
+            written.Clear();
+            // After a failure part of a batch may be left: the connection is broken then, and the batch must be
+            // empty whenever the lock is free.
+            _batch.ResetWrittenCount();
+            _writeLock.Release();
         }
-        catch (ArgumentException ex)
-        {
-            // Not encodable (e.g. above the broker's maximum packet size): this message fails, the link stays.
-            if (_pending.TryRemove(id, out var tcs)) tcs.TrySetException(ex);
-        }
-        await FlushUnlessBurstAsync(window);
     }
 
-    /// <summary>
-    /// Flushes unless another publish is queued and can go at once: a burst is written in one go, and nothing
-    /// waits in the buffer while the loop idles or blocks on a full window.
-    /// </summary>
-    private Task FlushUnlessBurstAsync(SemaphoreSlim? window)
+    /// <summary>Completes a QoS 1 publish from its PUBACK and frees its window slot.</summary>
+    private void CompletePublish(OutgoingPublish item, MqttReasonCode reasonCode, MqttPubAckPacket? ack)
     {
-        bool more = _publishQueue.Reader.TryPeek(out _) && (window is null || window.CurrentCount > 0);
-        return more ? Task.CompletedTask : FlushAsync();
+        ReleaseSlot();
+        SignalWindowOpened();
+        if (reasonCode >= (MqttReasonCode)0x80)
+            item.TrySetException(new MqttPublishRejectedException(reasonCode, ack?.Properties.ReasonString));
+        else item.TrySetResult();
+    }
+
+    private void ReleaseSlot() => Interlocked.Decrement(ref _inFlightCount);
+
+    /// <summary>
+    /// Wakes a publish loop waiting on a full window as soon as a slot is free. Measured alternatives were
+    /// slower: waking it once per batch of PUBACKs lets the broker's window (mosquitto: 20) drain before it is
+    /// refilled, and running the loop inline on the read loop loses the overlap of reading and writing on two
+    /// threads.
+    /// </summary>
+    private void SignalWindowOpened()
+    {
+        // One release per wait of the publish loop is enough; the flag keeps a stream of PUBACKs from piling up
+        // releases (and from paying for them) while the loop is busy writing.
+        if (Interlocked.Exchange(ref _windowSignalled, 1) == 0) _windowOpened.Release();
     }
 
     private void FailQueuedPublishes()
     {
         while (_publishQueue.Reader.TryRead(out var item))
-            item.Completion.TrySetException(new MqttConnectionLostException("Connection lost before the message was sent."));
+            item.TrySetException(new MqttConnectionLostException("Connection lost before the message was sent."));
     }
 
     /// <summary>Subscribes and returns the SUBACK codes, one per filter.</summary>
@@ -298,13 +358,16 @@ internal sealed class MqttConnection : IAsyncDisposable
         if (Interlocked.Exchange(ref _broken, 1) != 0) return;
         var lost = reason as MqttConnectionLostException ?? new MqttConnectionLostException($"Connection lost: {reason.Message}", reason);
         _connAck.TrySetException(reason);
-        foreach (var (id, tcs) in _pending)
+        foreach (var (id, _) in _pending)
         {
-            if (_pending.TryRemove(id, out _)) tcs.TrySetException(lost);
+            if (!_pending.TryRemove(id, out var entry)) continue;
+            if (entry is OutgoingPublish publish) publish.TrySetException(lost);
+            else ((TaskCompletionSource<MqttPacket>)entry).TrySetException(lost);
         }
         _publishQueue.Writer.TryComplete();
         FailQueuedPublishes();
         _cts.Cancel();
+        _windowOpened.Release(); // wakes a publish loop waiting on a full window, which then sees _cts
         try { _stream.Dispose(); } catch (IOException) { } catch (ObjectDisposedException) { }
         _closed.TrySetResult(reason);
     }
@@ -317,23 +380,29 @@ internal sealed class MqttConnection : IAsyncDisposable
     private (ushort Id, TaskCompletionSource<MqttPacket> Tcs) RegisterRequest()
     {
         var tcs = new TaskCompletionSource<MqttPacket>(TaskCreationOptions.RunContinuationsAsynchronously);
+        return (RegisterId(tcs), tcs);
+    }
+
+    /// <summary>Takes a free packet id for <paramref name="entry"/> (a publish or a request's completion).</summary>
+    private ushort RegisterId(object entry)
+    {
         for (int attempt = 0; attempt < 65_536; attempt++)
         {
             ushort id = (ushort)(Interlocked.Increment(ref _nextPacketId) & 0xFFFF);
             if (id == 0) continue; // packet ids are non-zero [MQTT-2.3.1-1]
-            if (_pending.TryAdd(id, tcs))
+            if (_pending.TryAdd(id, entry))
             {
                 // A Break that ran between the check and the add must still fail this request.
                 if (IsBroken && _pending.TryRemove(id, out _))
                     throw new MqttConnectionLostException("Not connected.");
-                return (id, tcs);
+                return id;
             }
         }
         throw new InvalidOperationException("All 65,535 packet identifiers are in use.");
     }
 
     /// <summary>The single writer: encode and write one whole packet under the lock.</summary>
-    private async Task SendAsync(MqttPacket packet, CancellationToken cancellationToken, bool flush = true)
+    private async Task SendAsync(MqttPacket packet, CancellationToken cancellationToken)
     {
         await _writeLock.WaitAsync(cancellationToken);
         try
@@ -341,50 +410,57 @@ internal sealed class MqttConnection : IAsyncDisposable
             ThrowIfBroken();
             // Encoding errors (too large, bad topic) are the caller's and leave the connection intact.
             var encoded = _writer.Encode(packet);
-            try
-            {
-                // Never cancel a write half-way on the caller's token: a partial packet poisons the stream.
-                await _output.WriteAsync(encoded.Header, _cts.Token);
-                if (!encoded.Payload.IsEmpty) await _output.WriteAsync(encoded.Payload, _cts.Token);
-                if (flush) await _output.FlushAsync(_cts.Token);
-                Volatile.Write(ref _lastSentTicks, Stopwatch.GetTimestamp());
-            }
-            catch (Exception ex)
-            {
-                Break(ex);
-                throw new MqttConnectionLostException($"Write failed: {ex.Message}", ex);
-            }
+            await AppendAsync(encoded);
+            await WriteBatchAsync();
         }
         finally
         {
+            _batch.ResetWrittenCount();
             _writeLock.Release();
         }
     }
 
-    /// <summary>Pushes out whatever a burst left in the write buffer.</summary>
-    private async Task FlushAsync()
+    /// <summary>
+    /// Adds an encoded packet to the batch (under the write lock). A large payload is not copied: the batch so
+    /// far goes out, then the payload straight from the caller's memory.
+    /// </summary>
+    private ValueTask AppendAsync(MqttEncodedPacket encoded)
     {
-        await _writeLock.WaitAsync(_cts.Token);
+        _batch.Write(encoded.Header.Span);
+        if (encoded.Payload.Length < LargePayload)
+        {
+            _batch.Write(encoded.Payload.Span);
+            return ValueTask.CompletedTask;
+        }
+        return WriteBatchAsync(encoded.Payload);
+    }
+
+    /// <summary>Writes the batch (and a large payload after it) under the write lock; a failure breaks the connection.</summary>
+    private async ValueTask WriteBatchAsync(ReadOnlyMemory<byte> tail = default)
+    {
+        if (_batch.WrittenCount == 0 && tail.IsEmpty) return;
         try
         {
-            ThrowIfBroken();
-            await _output.FlushAsync(_cts.Token);
+            // Never cancel a write half-way on a caller's token: a partial packet poisons the stream.
+            if (_batch.WrittenCount > 0) await _stream.WriteAsync(_batch.WrittenMemory, _cts.Token);
+            if (!tail.IsEmpty) await _stream.WriteAsync(tail, _cts.Token);
+            Volatile.Write(ref _lastSentTicks, Stopwatch.GetTimestamp());
         }
-        catch (Exception ex) when (ex is not MqttConnectionLostException and not OperationCanceledException)
+        catch (Exception ex)
         {
             Break(ex);
             throw new MqttConnectionLostException($"Write failed: {ex.Message}", ex);
         }
         finally
         {
-            _writeLock.Release();
+            _batch.ResetWrittenCount();
         }
     }
 
     private async Task ReadLoopAsync()
     {
         var reader = PipeReader.Create(_stream, new StreamPipeReaderOptions(bufferSize: 16 * 1024, leaveOpen: true));
-        var packets = new List<MqttPacket>();
+        var packets = new List<Inbound>();
         try
         {
             while (true)
@@ -405,7 +481,11 @@ internal sealed class MqttConnection : IAsyncDisposable
                     Volatile.Write(ref _lastReceivedTicks, Stopwatch.GetTimestamp());
                     Volatile.Write(ref _pingSentTicks, 0);
                 }
-                foreach (var packet in packets) await DispatchAsync(packet);
+                foreach (var inbound in packets)
+                {
+                    if (inbound.Packet is null) OnPubAck(inbound.PubAckId, MqttReasonCode.Success, null);
+                    else await DispatchAsync(inbound.Packet);
+                }
                 packets.Clear();
                 if (result.IsCompleted)
                 {
@@ -424,12 +504,32 @@ internal sealed class MqttConnection : IAsyncDisposable
         }
     }
 
-    private SequencePosition Frame(ReadOnlySequence<byte> buffer, List<MqttPacket> packets)
+    /// <summary>A received packet, or (Packet null) a plain PUBACK decoded without allocating one.</summary>
+    private readonly record struct Inbound(MqttPacket? Packet, ushort PubAckId);
+
+    private SequencePosition Frame(ReadOnlySequence<byte> buffer, List<Inbound> packets)
     {
         var sequenceReader = new SequenceReader<byte>(buffer);
-        while (MqttPacketReader.TryRead(ref sequenceReader, Version, _options.MaximumPacketSize, out var packet))
-            packets.Add(packet);
+        bool plainPubAckFits = _options.MaximumPacketSize >= 4;
+        while (true)
+        {
+            if (plainPubAckFits && MqttPacketReader.TryReadPlainPubAck(ref sequenceReader, out ushort pubAckId))
+                packets.Add(new Inbound(null, pubAckId));
+            else if (MqttPacketReader.TryRead(ref sequenceReader, Version, _options.MaximumPacketSize, out var packet))
+                packets.Add(new Inbound(packet, 0));
+            else break;
+        }
         return sequenceReader.Position;
+    }
+
+    private void OnPubAck(ushort id, MqttReasonCode reasonCode, MqttPubAckPacket? ack)
+    {
+        if (_pending.TryRemove(id, out var entry))
+        {
+            if (entry is OutgoingPublish publish) CompletePublish(publish, reasonCode, ack);
+            else ((TaskCompletionSource<MqttPacket>)entry).TrySetResult(ack ?? new MqttPubAckPacket { PacketId = id });
+        }
+        else _options.Log?.Invoke(MqttLogLevel.Debug, $"{MqttPacketType.PubAck} for unknown packet id {id} ignored", null);
     }
 
     private async Task DispatchAsync(MqttPacket packet)
@@ -440,14 +540,17 @@ internal sealed class MqttConnection : IAsyncDisposable
                 if (!_connAck.TrySetResult(connAck))
                     throw new MqttProtocolException("Second CONNACK on one connection [MQTT-3.2.0-2]");
                 break;
-            case MqttPubAckPacket or MqttSubAckPacket or MqttUnsubAckPacket:
-                ushort id = packet switch
+            case MqttPubAckPacket pubAck:
+                OnPubAck(pubAck.PacketId, pubAck.ReasonCode, pubAck);
+                break;
+            case MqttSubAckPacket or MqttUnsubAckPacket:
+                ushort id = packet is MqttSubAckPacket s ? s.PacketId : ((MqttUnsubAckPacket)packet).PacketId;
+                if (_pending.TryRemove(id, out var entry))
                 {
-                    MqttPubAckPacket a => a.PacketId,
-                    MqttSubAckPacket s => s.PacketId,
-                    _ => ((MqttUnsubAckPacket)packet).PacketId,
-                };
-                if (_pending.TryRemove(id, out var tcs)) tcs.TrySetResult(packet);
+                    if (entry is TaskCompletionSource<MqttPacket> tcs) tcs.TrySetResult(packet);
+                    // A SUBACK/UNSUBACK with a publish's id (the broker's mistake) settles it, as it always has.
+                    else CompletePublish((OutgoingPublish)entry, MqttReasonCode.Success, null);
+                }
                 else _options.Log?.Invoke(MqttLogLevel.Debug, $"{packet.Type} for unknown packet id {id} ignored", null);
                 break;
             case MqttPingRespPacket:

@@ -48,6 +48,24 @@ public static class MqttPacketReader
         return true;
     }
 
+    /// <summary>
+    /// Reads a PUBACK that is nothing but its packet id (any 3.1.1 PUBACK; a 5.0 one with reason Success and no
+    /// properties, §3.4.2.1) without allocating a packet: the common reply to every QoS 1 publish. Returns false
+    /// and consumes nothing for anything else, including a malformed PUBACK, which <see cref="TryRead"/> reports.
+    /// </summary>
+    public static bool TryReadPlainPubAck(ref SequenceReader<byte> reader, out ushort packetId)
+    {
+        packetId = 0;
+        // 00 0x40 (PUBACK, flags 0), 01 remaining length 2, 02-03 packet id (non-zero [MQTT-2.3.1-1]).
+        var probe = reader;
+        if (!probe.TryRead(out byte first) || first != 0x40) return false;
+        if (!probe.TryRead(out byte length) || length != 2) return false;
+        if (!probe.TryReadBigEndian(out short id) || id == 0) return false;
+        packetId = (ushort)id;
+        reader = probe;
+        return true;
+    }
+
     /// <summary>Decodes a whole packet held in one buffer; throws when it is incomplete or has trailing bytes.</summary>
     public static MqttPacket Decode(ReadOnlyMemory<byte> bytes, MqttProtocolVersion version)
     {

@@ -73,7 +73,10 @@ public sealed class MqttPacketWriter
         {
             case MqttConnectPacket p: WriteConnect(p); break;
             case MqttConnAckPacket p: WriteConnAck(p); break;
-            case MqttPublishPacket p: flags = WritePublish(p); payload = p.Payload; break;
+            case MqttPublishPacket p:
+                flags = WritePublish(p.Topic, p.QoS, p.Retain, p.Dup, p.PacketId, p.Properties);
+                payload = p.Payload;
+                break;
             case MqttPacketIdAckPacket p:
                 WriteIdAck(p);
                 if (p.Type == MqttPacketType.PubRel) flags = 0x02;
@@ -94,16 +97,35 @@ public sealed class MqttPacketWriter
                 break;
             default: throw new ArgumentException($"Unknown packet {packet.GetType().Name}.", nameof(packet));
         }
+        return Finish(packet.Type, flags, payload, nameof(packet));
+    }
 
+    /// <summary>
+    /// Encodes a PUBLISH from its fields, byte for byte what <see cref="Encode"/> writes for the same packet, so
+    /// the hot publish path needs no packet object (and no empty property set) per message.
+    /// </summary>
+    /// <exception cref="ArgumentException">As for <see cref="Encode"/>.</exception>
+    public MqttEncodedPacket EncodePublish(string topic, ReadOnlyMemory<byte> payload, MqttQualityOfService qos, bool retain, bool dup,
+        ushort packetId, MqttProperties? properties = null)
+    {
+        ArgumentNullException.ThrowIfNull(topic);
+        _position = MaxFixedHeaderSize;
+        byte flags = WritePublish(topic, qos, retain, dup, packetId, properties);
+        return Finish(MqttPacketType.Publish, flags, payload, nameof(topic));
+    }
+
+    // Back-fills the fixed header in front of the body written after the reserved bytes.
+    private MqttEncodedPacket Finish(MqttPacketType type, byte flags, ReadOnlyMemory<byte> payload, string paramName)
+    {
         long remaining = (long)(_position - MaxFixedHeaderSize) + payload.Length;
         if (remaining > MaxRemainingLength)
-            throw new ArgumentException($"Remaining length {remaining} exceeds {MaxRemainingLength} (§2.2.3).", nameof(packet));
+            throw new ArgumentException($"Remaining length {remaining} exceeds {MaxRemainingLength} (§2.2.3).", paramName);
         int lengthBytes = VarIntSize((int)remaining);
         long total = 1 + lengthBytes + remaining;
         if (total > MaximumPacketSize)
-            throw new ArgumentException($"Packet of {total} bytes exceeds the maximum packet size {MaximumPacketSize} [MQTT-3.1.2-24].", nameof(packet));
+            throw new ArgumentException($"Packet of {total} bytes exceeds the maximum packet size {MaximumPacketSize} [MQTT-3.1.2-24].", paramName);
         int start = MaxFixedHeaderSize - 1 - lengthBytes;
-        _buffer[start] = (byte)(((int)packet.Type << 4) | flags);
+        _buffer[start] = (byte)(((int)type << 4) | flags);
         WriteVarIntAt(_buffer.AsSpan(start + 1), (int)remaining);
         return new MqttEncodedPacket(_buffer.AsMemory(start, _position - start), payload);
     }
@@ -157,22 +179,27 @@ public sealed class MqttPacketWriter
     }
 
     // PUBLISH: topic name, packet id (QoS > 0 only), v5 properties; the payload follows and is not copied.
-    private byte WritePublish(MqttPublishPacket p)
+    private byte WritePublish(string topic, MqttQualityOfService qos, bool retain, bool dup, ushort packetId, MqttProperties? properties)
     {
-        if ((byte)p.QoS > 2) throw new ArgumentException("QoS must be 0, 1 or 2 [MQTT-3.3.1-4].");
-        if (p.Topic.Length == 0 && !(V5 && p.Properties.TopicAlias is not null))
+        if ((byte)qos > 2) throw new ArgumentException("QoS must be 0, 1 or 2 [MQTT-3.3.1-4].");
+        if (topic.Length == 0 && !(V5 && properties?.TopicAlias is not null))
             throw new ArgumentException("Topic names must be at least one character long [MQTT-4.7.3-1].");
-        ValidateTopicName(p.Topic);
-        WriteString(p.Topic);
-        if (p.QoS != MqttQualityOfService.AtMostOnce)
+        ValidateTopicName(topic);
+        WriteString(topic);
+        if (qos != MqttQualityOfService.AtMostOnce)
         {
-            if (p.PacketId == 0) throw new ArgumentException("A QoS > 0 PUBLISH needs a non-zero packet id [MQTT-2.3.1-1].");
-            WriteUInt16(p.PacketId);
+            if (packetId == 0) throw new ArgumentException("A QoS > 0 PUBLISH needs a non-zero packet id [MQTT-2.3.1-1].");
+            WriteUInt16(packetId);
         }
-        if (V5) WriteProperties(p.Properties, MqttPropertyRules.Context(MqttPacketType.Publish));
-        byte flags = (byte)((byte)p.QoS << 1);
-        if (p.Retain) flags |= 0x01;
-        if (p.Dup) flags |= 0x08;
+        if (V5)
+        {
+            // No properties: a property length of zero, without walking an empty set.
+            if (properties is null || properties.IsEmpty) WriteByte(0);
+            else WriteProperties(properties, MqttPropertyRules.Context(MqttPacketType.Publish));
+        }
+        byte flags = (byte)((byte)qos << 1);
+        if (retain) flags |= 0x01;
+        if (dup) flags |= 0x08;
         return flags;
     }
 
