@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 
 # --- peers: Debian packages (mosquitto, pymodbus, mbpoll, socat, InfluxDB 1.6, VictoriaMetrics) and node-opcua
 # python3-serial-asyncio is only a Recommends of python3-pymodbus, but pymodbus.server needs it.
-apt_packages=(mosquitto mosquitto-clients socat python3-pymodbus python3-serial-asyncio mbpoll influxdb victoria-metrics openssl sqlite3 procps coreutils systemd python3-yaml)
+apt_packages=(mosquitto mosquitto-clients socat python3-pymodbus python3-serial-asyncio mbpoll influxdb victoria-metrics openssl sqlite3 procps coreutils systemd python3-yaml chromium fonts-noto-cjk)
 missing=()
 for p in "${apt_packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

@@ -8,7 +8,11 @@ public sealed record PeriodView(string Period, DateTime Start, KpiFigures Figure
 /// <summary>A heat as operators see it: the open one so far, or a published one (latest revision).</summary>
 public sealed record HeatView(string HeatId, DateTime Start, DateTime? End, KpiFigures Figures, int Rev, bool Complete, IReadOnlyList<string> Flags);
 
-public sealed record FurnaceView(string Id, double? State, double? HeatNumber, string? MaterialPick, HeatView? OpenHeat, IReadOnlyList<HeatView> LastHeats, IReadOnlyList<PeriodView> Periods);
+/// <summary>A weighing ticket as operators see it (to check or void it).</summary>
+public sealed record TicketView(string Id, string Scale, string Role, string? Material, double GrossKg, DateTime StableAt, string? HeatId, bool Voided);
+
+public sealed record FurnaceView(string Id, double? State, double? HeatNumber, string? MaterialPick, HeatView? OpenHeat, IReadOnlyList<HeatView> LastHeats,
+    IReadOnlyList<PeriodView> Periods, IReadOnlyList<TicketView> RecentTickets);
 
 /// <summary>Everything the dashboard shows, built on the engine's thread and then read-only.</summary>
 public sealed record OverviewSnapshot(string Site, DateTime? RecordTime, string FactorSet, IReadOnlyList<FurnaceView> Furnaces, IReadOnlyList<PeriodView> SitePeriods);
@@ -17,13 +21,14 @@ public sealed record OverviewSnapshot(string Site, DateTime? RecordTime, string 
 public static class OverviewBuilder
 {
     public const int RecentHeatCount = 10;
+    public const int RecentTicketCount = 12;
 
     public static OverviewSnapshot Build(KpiEngine engine)
     {
         var m = engine.Model;
         if (!engine.Started)
         {
-            return new OverviewSnapshot(m.SiteId, null, m.FactorSet, m.Furnaces.Select(f => new FurnaceView(f.Id, null, null, null, null, [], [])).ToList(), []);
+            return new OverviewSnapshot(m.SiteId, null, m.FactorSet, m.Furnaces.Select(f => new FurnaceView(f.Id, null, null, null, null, [], [], [])).ToList(), []);
         }
 
         var furnaces = new List<FurnaceView>();
@@ -39,7 +44,11 @@ public static class OverviewBuilder
             var last = engine.RecentHeats(f.Index, RecentHeatCount)
                 .Select(p => new HeatView(p.HeatId!, EngineTime.ToUtc(p.Start), EngineTime.ToUtc(p.End), m.Calculator.Compute(p.Figures, WindowKind.Heat, p.HeelDeltaKg), p.Rev, p.Complete, p.Flags))
                 .ToList();
-            furnaces.Add(new FurnaceView(f.Id, state.State, state.HeatNumber, (state.Pick ?? f.DefaultMaterial)?.ToString(), open, last, Periods(engine, f.Index)));
+            var tickets = engine.Tickets.Values.Where(t => t.Furnace == f.Index).OrderByDescending(t => t.StableAt).Take(RecentTicketCount)
+                .Select(t => new TicketView(t.Id, t.Scale, t.Role.ToString(), t.Material is >= 0 and < Figures.UnknownMaterial ? ((Material)t.Material).ToString() : null,
+                    t.GrossKg, EngineTime.ToUtc(t.StableAt), t.HeatId, t.Voided))
+                .ToList();
+            furnaces.Add(new FurnaceView(f.Id, state.State, state.HeatNumber, (state.Pick ?? f.DefaultMaterial)?.ToString(), open, last, Periods(engine, f.Index), tickets));
         }
 
         return new OverviewSnapshot(m.SiteId, EngineTime.ToUtc(engine.RecordTime), m.FactorSet, furnaces, Periods(engine, m.SiteEntity));

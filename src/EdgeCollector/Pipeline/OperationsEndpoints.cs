@@ -13,6 +13,10 @@ namespace EdgeCollector.Pipeline;
 /// <c>/metrics</c> (Prometheus text format 0.0.4) on <c>Dashboard.Urls</c>. With
 /// <c>Dashboard.TokenEnv</c> set, everything but <c>/healthz</c> needs <c>Authorization: Bearer …</c>.
 /// </summary>
+public sealed record OperatorMaterial(string Furnace, string? Material, string By);
+
+public sealed record OperatorVoid(string Ticket, string Reason, string By);
+
 public static class OperationsEndpoints
 {
     public static void Map(WebApplication app, EdgeConfig config, Func<Collector?> collector, MqttUplink? uplink, InfluxSink? influx)
@@ -84,6 +88,40 @@ public static class OperationsEndpoints
             }
         });
         app.MapGet("/", () => Results.Content(DashboardPage.Value, "text/html; charset=utf-8"));
+        // Operator actions go into the audited inbox like the CLI's (who, when, why); the engine applies them within a second.
+        app.MapPost("/api/operator/material", async (OperatorMaterial body, CancellationToken ct) =>
+        {
+            if (string.IsNullOrWhiteSpace(body.By) || config.Furnaces.All(f => f.Id != body.Furnace))
+            {
+                return Results.BadRequest($"need 'by' and a furnace among {string.Join(", ", config.Furnaces.Select(f => f.Id))}");
+            }
+
+            Material? material = null;
+            if (body.Material is { Length: > 0 } name)
+            {
+                if (!Enum.TryParse<Material>(name, out var parsed) || !Enum.IsDefined(parsed) || int.TryParse(name, out _))
+                {
+                    return Results.BadRequest($"material '{name}' is not one of {string.Join(", ", Enum.GetNames<Material>())}");
+                }
+
+                material = parsed;
+            }
+
+            string line = await Sources.Recording.OperatorInbox.AppendAsync(config.Storage.DataDir,
+                new Core.Engine.MaterialPickRecord(DateTimeOffset.UtcNow.UtcTicks, body.Furnace, material), body.By, ct);
+            return Results.Text(line + "\n");
+        });
+        app.MapPost("/api/operator/void", async (OperatorVoid body, CancellationToken ct) =>
+        {
+            if (string.IsNullOrWhiteSpace(body.By) || string.IsNullOrWhiteSpace(body.Ticket) || string.IsNullOrWhiteSpace(body.Reason))
+            {
+                return Results.BadRequest("need 'ticket', 'reason' and 'by'");
+            }
+
+            string line = await Sources.Recording.OperatorInbox.AppendAsync(config.Storage.DataDir,
+                new Core.Engine.VoidRecord(DateTimeOffset.UtcNow.UtcTicks, body.Ticket, body.Reason), body.By, ct);
+            return Results.Text(line + "\n");
+        });
         app.MapGet("/metrics", () => Results.Text(Metrics(collector(), uplink, influx), "text/plain; version=0.0.4; charset=utf-8"));
     }
 
