@@ -80,7 +80,7 @@ public static class OperationsEndpoints
                         await http.Response.Body.FlushAsync(ct);
                     }
 
-                    await Task.Delay(250, ct);
+                    await Task.Delay(100, ct);
                 }
             }
             catch (OperationCanceledException)

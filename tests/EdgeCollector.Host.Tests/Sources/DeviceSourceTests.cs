@@ -170,6 +170,37 @@ public sealed class DeviceSourceTests : IDisposable
         Assert.True(samples.ContainsKey(("edgecollector_outbox_depth", "")));
     }
 
+    [Fact]
+    public async Task Readyz_stays_ready_and_says_buffering_while_the_broker_is_down()
+    {
+        var units = new ModbusUnitMap();
+        new SchneiderPm5xxxMeter(1).AttachTo(units);
+        await using var slave = new ModbusTcpSlave(units, new IPEndPoint(IPAddress.Loopback, 0)).Start();
+        await using var converter = new ScaleTcpConverter();
+        string config = await WriteConfigAsync(slave.LocalEndPoint.Port, converter.HostPort);
+        var closed = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        closed.Start();
+        int deadPort = ((IPEndPoint)closed.LocalEndpoint).Port;
+        closed.Stop();   // nothing listens there: the broker is down
+        using var collector = CollectorProcess.Start(_dir, "run", "--config", config, "--set", $"Uplink:Mqtt:Broker=mqtt://127.0.0.1:{deadPort}");
+        using var http = new HttpClient { BaseAddress = new Uri(await WaitForListeningAsync(collector)) };
+        string body = "";
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while (!body.Contains("buffering", StringComparison.Ordinal))
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"/readyz said: {body}");
+            await Task.Delay(200);
+            var r = await http.GetAsync("/readyz");
+            body = await r.Content.ReadAsStringAsync();
+            if (r.StatusCode == HttpStatusCode.OK)
+            {
+                Assert.StartsWith("ready", body, StringComparison.Ordinal);
+            }
+        }
+
+        Assert.Contains("mqtt_connected 0", await http.GetStringAsync("/metrics"), StringComparison.Ordinal);
+    }
+
     private static async Task<string> WaitForListeningAsync(CollectorProcess p)
     {
         var deadline = DateTime.UtcNow.AddSeconds(30);
