@@ -34,7 +34,10 @@ public sealed record UaClientOptions
     public TimeSpan ReconnectDelay { get; init; } = TimeSpan.FromMilliseconds(500);
 
     /// <summary>Publish requests kept outstanding while subscriptions exist.</summary>
-    public int PublishRequestCount { get; init; } = 2;
+    // Five outstanding, as node-opcua's client keeps: a server that splits a cycle's notifications
+    // over several Publish responses (node-opcua sends at most 1,000 per response) must not run out
+    // of requests, or it overwrites queued values before they are sent (bench/opcua.sh, 10,000 items).
+    public int PublishRequestCount { get; init; } = 5;
 
     /// <summary>Decoding limits applied to responses (also used by the channel).</summary>
     public UaDecodingLimits Decoding => Channel.Limits.Decoding;
