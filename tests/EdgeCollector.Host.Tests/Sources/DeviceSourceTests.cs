@@ -36,16 +36,11 @@ public sealed class DeviceSourceTests : IDisposable
     [Fact]
     public async Task Recorded_meter_and_scale_readings_replay_to_the_weighed_tickets()
     {
-        var units = new ModbusUnitMap();
-        var meter = new SchneiderPm5xxxMeter(1);
-        meter.AttachTo(units);
-        meter.SetEnergyKWh(5000);
-        await using var slave = new ModbusTcpSlave(units, new IPEndPoint(IPAddress.Loopback, 0)).Start();
-        await using var converter = new ScaleTcpConverter();
+        await using var devices = await StartDevicesAsync(5000);
+        var (meter, converter, config) = (devices.Meter, devices.Converter, devices.Config);
         var simulator = new ScaleSimulator(ScaleProtocols.Create("Toledo-Continuous"), new ScaleSimulatorOptions { FrameRateHz = 20, CorruptPercent = 10 });
         var samples = ScaleScenario.Loads([8000m, 9000m]);
 
-        string config = await WriteConfigAsync(slave.LocalEndPoint.Port, converter.HostPort);
         var check = await CollectorProcess.RunAsync(_dir, "check-config", "--config", config);
         Assert.True(check.ExitCode == 0, check.Stderr);
 
@@ -73,14 +68,9 @@ public sealed class DeviceSourceTests : IDisposable
     [Fact]
     public async Task A_live_collector_applies_operator_picks_and_voids_from_the_audited_inbox()
     {
-        var units = new ModbusUnitMap();
-        var meter = new SchneiderPm5xxxMeter(1);
-        meter.AttachTo(units);
-        meter.SetEnergyKWh(100);
-        await using var slave = new ModbusTcpSlave(units, new IPEndPoint(IPAddress.Loopback, 0)).Start();
-        await using var converter = new ScaleTcpConverter();
+        await using var devices = await StartDevicesAsync(100);
+        var (converter, config) = (devices.Converter, devices.Config);
         var simulator = new ScaleSimulator(ScaleProtocols.Create("Toledo-Continuous"), new ScaleSimulatorOptions { FrameRateHz = 20 });
-        string config = await WriteConfigAsync(slave.LocalEndPoint.Port, converter.HostPort);
 
         var pick = await CollectorProcess.RunAsync(_dir, "operator", "material", "--config", config, "--furnace", "F1", "--material", "PostConsumerUbc", "--by", "alice");
         Assert.True(pick.ExitCode == 0, pick.Stderr);
@@ -109,15 +99,9 @@ public sealed class DeviceSourceTests : IDisposable
     [Fact]
     public async Task Health_readiness_and_Prometheus_metrics_are_served_with_the_bearer_token()
     {
-        var units = new ModbusUnitMap();
-        var meter = new SchneiderPm5xxxMeter(1);
-        meter.AttachTo(units);
-        meter.SetEnergyKWh(100);
-        await using var slave = new ModbusTcpSlave(units, new IPEndPoint(IPAddress.Loopback, 0)).Start();
-        await using var converter = new ScaleTcpConverter();
-        string config = await WriteConfigAsync(slave.LocalEndPoint.Port, converter.HostPort);
+        await using var devices = await StartDevicesAsync(100);
         using var collector = CollectorProcess.Start(_dir, new Dictionary<string, string> { ["DASH_TOKEN"] = "t0k3n" },
-            "run", "--config", config, "--set", "Dashboard:TokenEnv=DASH_TOKEN");
+            "run", "--config", devices.Config, "--set", "Dashboard:TokenEnv=DASH_TOKEN");
         string url = await WaitForListeningAsync(collector);
         using var http = new HttpClient { BaseAddress = new Uri(url) };
 
@@ -173,11 +157,8 @@ public sealed class DeviceSourceTests : IDisposable
     [Fact]
     public async Task Readyz_stays_ready_and_says_buffering_while_the_broker_is_down()
     {
-        var units = new ModbusUnitMap();
-        new SchneiderPm5xxxMeter(1).AttachTo(units);
-        await using var slave = new ModbusTcpSlave(units, new IPEndPoint(IPAddress.Loopback, 0)).Start();
-        await using var converter = new ScaleTcpConverter();
-        string config = await WriteConfigAsync(slave.LocalEndPoint.Port, converter.HostPort);
+        await using var devices = await StartDevicesAsync(0);
+        string config = devices.Config;
         var closed = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
         closed.Start();
         int deadPort = ((IPEndPoint)closed.LocalEndpoint).Port;
@@ -251,6 +232,32 @@ public sealed class DeviceSourceTests : IDisposable
 
             await Task.Delay(100);
         }
+    }
+
+    /// <summary>A simulated PM5xxx on a Modbus TCP slave and a scale converter, with the collector config that reads them.</summary>
+    private sealed class Devices : IAsyncDisposable
+    {
+        public required SchneiderPm5xxxMeter Meter { get; init; }
+        public required ModbusTcpSlave Slave { get; init; }
+        public required ScaleTcpConverter Converter { get; init; }
+        public string Config { get; set; } = "";
+
+        public async ValueTask DisposeAsync()
+        {
+            await Converter.DisposeAsync();
+            await Slave.DisposeAsync();
+        }
+    }
+
+    private async Task<Devices> StartDevicesAsync(double kWh)
+    {
+        var units = new ModbusUnitMap();
+        var meter = new SchneiderPm5xxxMeter(1);
+        meter.AttachTo(units);
+        meter.SetEnergyKWh(kWh);
+        var devices = new Devices { Meter = meter, Slave = new ModbusTcpSlave(units, new IPEndPoint(IPAddress.Loopback, 0)).Start(), Converter = new ScaleTcpConverter() };
+        devices.Config = await WriteConfigAsync(devices.Slave.LocalEndPoint.Port, devices.Converter.HostPort);
+        return devices;
     }
 
     private async Task<string> WriteConfigAsync(int modbusPort, string scaleHostPort)
