@@ -68,6 +68,11 @@ public sealed class Collector
         }, StringComparer.Ordinal);
     }
 
+    /// <summary>Connects and errors of each configured source that reports them.</summary>
+    public IReadOnlyDictionary<string, ISourceDiagnostics> Diagnostics =>
+        _sources.Where(s => _config.Sources.Any(c => c.Name == s.Name)).OfType<ISourceDiagnostics>()
+            .ToDictionary(s => ((IInputSource)s).Name, s => s, StringComparer.Ordinal);
+
     /// <summary>Records received per source since start.</summary>
     public IReadOnlyDictionary<string, long> RecordsPerSource => _perSource;
 

@@ -59,7 +59,7 @@ public static class OperationsEndpoints
             return Results.Text(lines.ToString());
         });
         app.MapGet("/api/overview", () => collector() is { Overview: { } overview } c
-            ? Results.Json(View(c, overview, uplink), System.Text.Json.JsonSerializerOptions.Web)
+            ? Results.Json(View(c, overview, uplink, influx), System.Text.Json.JsonSerializerOptions.Web)
             : Results.Text("no data yet\n", statusCode: 503));
         // Server push for the dashboard: one "data:" event per new snapshot (at most one a second).
         app.MapGet("/api/stream", async (HttpContext http) =>
@@ -75,7 +75,7 @@ public static class OperationsEndpoints
                     if (collector() is { Overview: { } overview } c && !ReferenceEquals(overview, last))
                     {
                         last = overview;
-                        string json = System.Text.Json.JsonSerializer.Serialize(View(c, overview, uplink), System.Text.Json.JsonSerializerOptions.Web);
+                        string json = System.Text.Json.JsonSerializer.Serialize(View(c, overview, uplink, influx), System.Text.Json.JsonSerializerOptions.Web);
                         await http.Response.WriteAsync("data: " + json + "\n\n", ct);
                         await http.Response.Body.FlushAsync(ct);
                     }
@@ -132,17 +132,31 @@ public static class OperationsEndpoints
         return reader.ReadToEnd();
     });
 
-    private static object View(Collector c, Core.Engine.OverviewSnapshot overview, MqttUplink? uplink) => new
+    private static object View(Collector c, Core.Engine.OverviewSnapshot overview, MqttUplink? uplink, InfluxSink? influx)
     {
-        overview.Site,
-        overview.RecordTime,
-        overview.FactorSet,
-        overview.Furnaces,
-        overview.SitePeriods,
-        Sources = c.SourceHealth().Select(s => new { Name = s.Key, s.Value.Connected, LastSampleAt = s.Value.LastSampleAt is long t ? new DateTime(t, DateTimeKind.Utc) : (DateTime?)null }),
-        Uplink = uplink is null ? "jsonl" : uplink.State.ToString(),
-        OutboxDepth = uplink?.OutboxDepth ?? c.OutboxDepth,
-    };
+        var diagnostics = c.Diagnostics;
+        var records = c.RecordsPerSource;
+        return new
+        {
+            overview.Site,
+            overview.RecordTime,
+            overview.FactorSet,
+            overview.Furnaces,
+            overview.SitePeriods,
+            Sources = c.SourceHealth().Select(s => new
+            {
+                Name = s.Key,
+                s.Value.Connected,
+                LastSampleAt = s.Value.LastSampleAt is long t ? new DateTime(t, DateTimeKind.Utc) : (DateTime?)null,
+                Records = records.TryGetValue(s.Key, out long n) ? n : 0,
+                Connects = diagnostics.TryGetValue(s.Key, out var d) ? d.Connects : 0,
+                Errors = diagnostics.TryGetValue(s.Key, out var e) ? e.Errors : 0,
+            }),
+            Uplink = uplink is null ? "jsonl" : uplink.State.ToString(),
+            OutboxDepth = uplink?.OutboxDepth ?? c.OutboxDepth,
+            InfluxBufferedBatches = influx?.Writer.BufferedBatches,
+        };
+    }
 
     public static string Metrics(Collector? c, MqttUplink? uplink, InfluxSink? influx)
     {
@@ -168,6 +182,11 @@ public static class OperationsEndpoints
             Metric("edgecollector_source_connected", "gauge", "1 when the source delivered a usable record recently.", health.Select(h => (Label("source", h.Key), h.Value.Connected ? 1.0 : 0.0)));
             Metric("edgecollector_source_last_sample_timestamp_seconds", "gauge", "Time of the last usable record of each source.",
                 health.Where(h => h.Value.LastSampleAt is not null).Select(h => (Label("source", h.Key), (h.Value.LastSampleAt!.Value - DateTime.UnixEpoch.Ticks) / (double)TimeSpan.TicksPerSecond)));
+            var diagnostics = c.Diagnostics;
+            Metric("edgecollector_source_connects_total", "counter", "Successful connects of each source's link (more than one: reconnects).",
+                diagnostics.Select(d => (Label("source", d.Key), (double)d.Value.Connects)));
+            Metric("edgecollector_source_errors_total", "counter", "Rejected frames, timeouts, Bad or out-of-range values and failed attempts per source.",
+                diagnostics.Select(d => (Label("source", d.Key), (double)d.Value.Errors)));
             Metric("edgecollector_records_late_restamped_total", "counter", "Records that arrived behind engine time and were applied at engine time.", [("", m.LateRestamped)]);
             Metric("edgecollector_records_rejected_total", "counter", "Records the engine could not apply.", [("", m.BadInput)]);
             Metric("edgecollector_checkpoints_total", "counter", "State commits (engine state, messages, positions).", [("", m.Checkpoints)]);

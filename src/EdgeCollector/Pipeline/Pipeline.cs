@@ -39,6 +39,16 @@ public interface IInputSource
     Task RunAsync(ChannelWriter<SourceItem> writer, long? resumeAfter, CancellationToken cancellationToken);
 }
 
+/// <summary>What a source tells about its link: for metrics and the dashboard's health view.</summary>
+public interface ISourceDiagnostics
+{
+    /// <summary>Successful connects or opens of the link since start (more than one = reconnects).</summary>
+    long Connects { get; }
+
+    /// <summary>Rejected frames, timeouts, Bad or out-of-range values and failed attempts since start.</summary>
+    long Errors { get; }
+}
+
 /// <summary>A consumer of published messages; must be idempotent per (id, rev) since delivery is at-least-once.</summary>
 public interface IMessageSink
 {

@@ -111,6 +111,9 @@ public sealed class DashboardBrowserTests : IAsyncLifetime
         Assert.Contains("\"reason\":\"wrong furnace\"", audit, StringComparison.Ordinal);
         Assert.Contains("\"by\":\"alice\"", audit, StringComparison.Ordinal);
 
+        // The health view: the power meter's link is up and read.
+        await Expect(page, "section.health tr[data-source=meters] td.on");
+
         // The language toggle.
         await page.ClickAsync("#lang");
         Assert.Equal("熔炼收得率与碳强度", await page.TextContentAsync("[data-t=title]"));

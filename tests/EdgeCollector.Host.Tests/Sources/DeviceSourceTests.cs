@@ -152,6 +152,8 @@ public sealed class DeviceSourceTests : IDisposable
         Assert.True(samples[("edgecollector_source_records_total", "source=\"meters\"")] > 0);
         Assert.True(samples.ContainsKey(("edgecollector_engine_counter_events_total", "event=\"spike-rejected\"")));
         Assert.True(samples.ContainsKey(("edgecollector_outbox_depth", "")));
+        Assert.True(samples[("edgecollector_source_connects_total", "source=\"meters\"")] >= 1);
+        Assert.True(samples.ContainsKey(("edgecollector_source_errors_total", "source=\"F1-charge\"")));
     }
 
     [Fact]

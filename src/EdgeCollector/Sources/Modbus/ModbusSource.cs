@@ -16,7 +16,7 @@ namespace EdgeCollector.Sources.Modbus;
 /// checked against its physical limits. Addresses in the config are wire addresses (0-based): a
 /// manual's register 3204 of a PM5xxx is <c>"Address": 3203</c>.
 /// </summary>
-public sealed class ModbusSource : IInputSource
+public sealed class ModbusSource : IInputSource, ISourceDiagnostics
 {
     private readonly SourceConfig _config;
     private readonly ILogger _log;
@@ -34,6 +34,10 @@ public sealed class ModbusSource : IInputSource
     public long OutOfRange { get; private set; }
     public long BadSamples { get; private set; }
     public ModbusCounters? LinkCounters { get; private set; }
+
+    public long Connects => LinkCounters?.Connects ?? 0;
+
+    public long Errors => BadSamples + OutOfRange + (LinkCounters is { } c ? c.Timeouts + c.BadFrames + c.DeviceExceptions : 0);
 
     public static ModbusTag ToWireTag(TagConfig t) => new(
         t.Tag,

@@ -18,7 +18,7 @@ namespace EdgeCollector.Sources.OpcUa;
 /// value is re-reported each publishing interval (same value, current time), so a flat totaliser
 /// never holds windows back; a lost server reports nothing.
 /// </summary>
-public sealed class OpcUaSource(SourceConfig config, ILogger log, TimeProvider? time = null) : IInputSource
+public sealed class OpcUaSource(SourceConfig config, ILogger log, TimeProvider? time = null) : IInputSource, ISourceDiagnostics
 {
     private readonly TimeProvider _time = time ?? TimeProvider.System;
     private readonly ConcurrentDictionary<string, (double Value, SampleQuality Quality, long ReportedAt)> _last = new(StringComparer.Ordinal);
@@ -29,6 +29,12 @@ public sealed class OpcUaSource(SourceConfig config, ILogger log, TimeProvider? 
     public long Dropped { get; private set; }
     public long NotNumeric { get; private set; }
     public bool Connected { get; private set; }
+
+    private long _connects, _failures;
+
+    public long Connects => Interlocked.Read(ref _connects);
+
+    public long Errors => Dropped + NotNumeric + Interlocked.Read(ref _failures);
 
     public async Task RunAsync(ChannelWriter<SourceItem> writer, long? resumeAfter, CancellationToken cancellationToken)
     {
@@ -42,6 +48,7 @@ public sealed class OpcUaSource(SourceConfig config, ILogger log, TimeProvider? 
             catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
             {
                 Connected = false;
+                Interlocked.Increment(ref _failures);
                 log.LogWarning("{Source}: {Endpoint}: {Message}; retrying in {Delay}", Name, config.Endpoint, ex.Message, backoff);
                 await Task.Delay(backoff, _time, cancellationToken);
                 backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, TimeSpan.FromSeconds(30).Ticks));
@@ -54,9 +61,15 @@ public sealed class OpcUaSource(SourceConfig config, ILogger log, TimeProvider? 
         var user = config.UserName is { } name ? new UaUserIdentity(name, SecretResolver.Resolve(config.PasswordEnv) ?? "") : null;
         await using var client = await UaClient.ConnectAsync(new UaClientOptions { EndpointUrl = config.Endpoint!, User = user }, ct);
         Connected = true;
+        Interlocked.Increment(ref _connects);
         client.ConnectionChanged += (_, state) =>
         {
             Connected = state != UaConnectionState.Reconnecting;
+            if (Connected)
+            {
+                Interlocked.Increment(ref _connects);
+            }
+
             log.LogInformation("{Source}: {State}", Name, state);
         };
         var byNode = new Dictionary<NodeId, string>();

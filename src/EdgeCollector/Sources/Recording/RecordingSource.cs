@@ -13,13 +13,17 @@ namespace EdgeCollector.Sources.Recording;
 /// logged, counted and skipped — a live service keeps going (replay, by contrast, stops on it).
 /// </summary>
 /// <param name="follow">Keep reading as the file grows (like <c>tail -f</c>); only lines ended by a newline are read.</param>
-public sealed class RecordingSource(string name, string path, ILogger log, bool follow = false) : IInputSource
+public sealed class RecordingSource(string name, string path, ILogger log, bool follow = false) : IInputSource, ISourceDiagnostics
 {
     public string Name { get; } = name;
 
     public long Rejected { get; private set; }
 
     public bool IsFinite => !follow;
+
+    public long Connects => 0;
+
+    public long Errors => Rejected;
 
     public async Task RunAsync(ChannelWriter<SourceItem> writer, long? resumeAfter, CancellationToken cancellationToken)
     {

@@ -13,11 +13,15 @@ namespace EdgeCollector.Sources.Scale;
 /// serial-to-Ethernet converter (<c>"Tcp": "host:port"</c>). Readings go to the engine, which makes
 /// the tickets (product.md "Scale tickets"); frames that failed their checks never get that far.
 /// </summary>
-public sealed class ScaleSource(SourceConfig config, ILogger log) : IInputSource
+public sealed class ScaleSource(SourceConfig config, ILogger log) : IInputSource, ISourceDiagnostics
 {
     public string Name => config.Name;
 
     public ScaleLink? Link { get; private set; }
+
+    public long Connects => Link?.Statistics.Connects ?? 0;
+
+    public long Errors => Link?.Statistics.Rejections ?? 0;
 
     public async Task RunAsync(ChannelWriter<SourceItem> writer, long? resumeAfter, CancellationToken cancellationToken)
     {
