@@ -46,7 +46,9 @@ public sealed class MqttUplinkIntegrationTests : IDisposable
         string passwords = Path.Combine(_dir, "passwd");
         await RunToEndAsync("/usr/bin/mosquitto_passwd", "-b", "-c", passwords, "subscriber", "sub");
         string conf = Path.Combine(_dir, "mosquitto.conf");
-        await File.WriteAllTextAsync(conf, $"listener {port} 127.0.0.1\nallow_anonymous false\npassword_file {passwords}\npersistence false\nuser root\n");
+        // max_queued_messages 0: mosquitto's default queue (1000 per client) would drop QoS 1 messages
+        // for a subscriber that lags behind the collector's burst out of the outbox.
+        await File.WriteAllTextAsync(conf, $"listener {port} 127.0.0.1\nallow_anonymous false\npassword_file {passwords}\npersistence false\nuser root\nmax_queued_messages 0\n");
         var broker = Start("/usr/sbin/mosquitto", "-c", conf);
         await WaitUntilAsync(() => CanConnect(port), TimeSpan.FromSeconds(10), "mosquitto to listen");
         // stdbuf: with its output redirected, mosquitto_sub would hold its debug lines in a buffer.
