@@ -47,4 +47,62 @@ public class OverviewTests
         Assert.Equal(new DateTime(2026, 11, 21, 0, 0, 0, DateTimeKind.Utc), shift.Start);   // 08:00 local
         Assert.Equal(1500, o.SitePeriods.Single(p => p.Period == "day").Figures.ElectricityKWh, 1e-9);
     }
+
+    [Fact]
+    public void The_trend_holds_the_latest_revision_of_the_last_closed_shifts_and_days_oldest_first_as_published()
+    {
+        var h = new Harness(Config([Furnace("F1", meters: [new MeterConfig { Tag = "F1.Power", Kind = MeterKind.Electricity }])]));
+        long t0 = T("2026-11-20T00:00:00Z");                 // 08:00 local (Asia/Shanghai), a shift start
+        double kwh = 0;
+        for (int minute = 0; minute <= 5 * 24 * 60; minute += 10)   // five days, 100 kWh per hour
+        {
+            h.Sample("F1.Power", At(t0, minute * 60.0), kwh);
+            kwh += 100.0 / 6;
+        }
+
+        for (int heat = 0; heat < 10; heat++)                 // a heat every 12 h, melt loss 3 % then 4 %, ...
+        {
+            long start = At(t0, heat * 12 * 3600.0 + 600);
+            h.Load("F1-charge", start, 10000);
+            h.Load("F1-tap", At(start, 3 * 3600), 10000 - (300 + (heat % 2 * 100)));
+        }
+
+        h.Run();
+        var o = OverviewBuilder.Build(h.Engine);
+        var trend = Assert.Single(o.Furnaces).Trend;
+
+        var shifts = h.Payloads("/F1/kpi/shift").GroupBy(p => p.GetProperty("window").GetProperty("start").GetString()).Select(g => g.Last()).ToList();
+        Assert.True(shifts.Count > OverviewBuilder.TrendShiftCount, $"{shifts.Count} shifts published");
+        var lastShifts = shifts.OrderBy(p => p.GetProperty("window").GetProperty("start").GetString(), StringComparer.Ordinal).TakeLast(OverviewBuilder.TrendShiftCount).ToList();
+        Assert.Equal(OverviewBuilder.TrendShiftCount, trend.Shifts.Count);
+        for (int i = 0; i < lastShifts.Count; i++)
+        {
+            Assert.Equal(DateTime.Parse(lastShifts[i].GetProperty("window").GetProperty("start").GetString()!, System.Globalization.CultureInfo.InvariantCulture,
+                System.Globalization.DateTimeStyles.AdjustToUniversal), trend.Shifts[i].Start);
+            Assert.Equal(lastShifts[i].Num("energy.electricityKWh"), trend.Shifts[i].Figures.ElectricityKWh, 1e-9);
+            Assert.Equal(lastShifts[i].Num("metal.tappedKg"), trend.Shifts[i].Figures.TappedKg, 1e-9);
+            if (lastShifts[i].IsNull("emissions.intensityTCO2ePerT"))
+            {
+                Assert.Null(trend.Shifts[i].Figures.IntensityTCO2ePerT);
+            }
+            else
+            {
+                Assert.Equal(lastShifts[i].Num("emissions.intensityTCO2ePerT"), trend.Shifts[i].Figures.IntensityTCO2ePerT!.Value, 1e-12);
+            }
+        }
+
+        var days = h.Payloads("/F1/kpi/day").GroupBy(p => p.GetProperty("window").GetProperty("start").GetString()).Select(g => g.Last())
+            .OrderBy(p => p.GetProperty("window").GetProperty("start").GetString(), StringComparer.Ordinal).ToList();
+        Assert.Equal(days.Count, trend.Days.Count);                   // fewer than TrendDayCount days were published
+        Assert.True(days.Count >= 4, $"{days.Count} days published");
+        for (int i = 0; i < days.Count; i++)
+        {
+            Assert.Equal(days[i].Num("emissions.intensityTCO2ePerT"), trend.Days[i].Figures.IntensityTCO2ePerT!.Value, 1e-12);
+            Assert.Equal(days[i].Num("target.intensityTCO2ePerT"), trend.Days[i].Figures.Target!.IntensityTCO2ePerT);
+            Assert.Equal(days[i].GetProperty("target").GetProperty("onTrack").GetBoolean(), trend.Days[i].Figures.Target!.OnTrack);
+        }
+
+        Assert.Equal(trend.Days.Select(d => d.Start).Order(), trend.Days.Select(d => d.Start));
+        Assert.Equal(days.Count, o.SiteTrend.Days.Count);
+    }
 }

@@ -1102,6 +1102,11 @@ public sealed class KpiEngine
         _s.Published.Values.Where(p => p.Kind == WindowKind.Heat && p.Entity == furnace)
             .OrderByDescending(p => p.Start).Take(count).ToList();
 
+    /// <summary>The latest revision of the most recent published windows of one kind (shift, day) of an entity, newest first.</summary>
+    public IReadOnlyList<PublishedWindow> RecentWindows(int entity, WindowKind kind, int count) =>
+        _s.Published.Values.Where(p => p.Kind == kind && p.Entity == entity)
+            .OrderByDescending(p => p.Start).Take(count).ToList();
+
     /// <summary>Month- or year-to-date figures of an entity at the current record time.</summary>
     public Figures ToDate(int entity, bool year)
     {

@@ -11,24 +11,34 @@ public sealed record HeatView(string HeatId, DateTime Start, DateTime? End, KpiF
 /// <summary>A weighing ticket as operators see it (to check or void it).</summary>
 public sealed record TicketView(string Id, string Scale, string Role, string? Material, double GrossKg, DateTime StableAt, string? HeatId, bool Voided);
 
+/// <summary>A published shift or day window (latest revision) for the trend charts.</summary>
+public sealed record WindowView(DateTime Start, DateTime End, KpiFigures Figures, int Rev, bool Complete, IReadOnlyList<string> Flags);
+
+/// <summary>The recent closed shifts and days of an entity, oldest first (the dashboard's trend charts).</summary>
+public sealed record TrendView(IReadOnlyList<WindowView> Shifts, IReadOnlyList<WindowView> Days);
+
 public sealed record FurnaceView(string Id, double? State, double? HeatNumber, string? MaterialPick, HeatView? OpenHeat, IReadOnlyList<HeatView> LastHeats,
-    IReadOnlyList<PeriodView> Periods, IReadOnlyList<TicketView> RecentTickets);
+    IReadOnlyList<PeriodView> Periods, IReadOnlyList<TicketView> RecentTickets, TrendView Trend);
 
 /// <summary>Everything the dashboard shows, built on the engine's thread and then read-only.</summary>
-public sealed record OverviewSnapshot(string Site, DateTime? RecordTime, string FactorSet, IReadOnlyList<FurnaceView> Furnaces, IReadOnlyList<PeriodView> SitePeriods);
+public sealed record OverviewSnapshot(string Site, DateTime? RecordTime, string FactorSet, IReadOnlyList<FurnaceView> Furnaces, IReadOnlyList<PeriodView> SitePeriods,
+    TrendView SiteTrend);
 
 /// <summary>Builds <see cref="OverviewSnapshot"/> from the engine (product.md "Intensity": shift, day, month- and year-to-date against the target pathway).</summary>
 public static class OverviewBuilder
 {
     public const int RecentHeatCount = 10;
     public const int RecentTicketCount = 12;
+    public const int TrendShiftCount = 9;
+    public const int TrendDayCount = 14;
+    private static readonly TrendView NoTrend = new([], []);
 
     public static OverviewSnapshot Build(KpiEngine engine)
     {
         var m = engine.Model;
         if (!engine.Started)
         {
-            return new OverviewSnapshot(m.SiteId, null, m.FactorSet, m.Furnaces.Select(f => new FurnaceView(f.Id, null, null, null, null, [], [], [])).ToList(), []);
+            return new OverviewSnapshot(m.SiteId, null, m.FactorSet, m.Furnaces.Select(f => new FurnaceView(f.Id, null, null, null, null, [], [], [], NoTrend)).ToList(), [], NoTrend);
         }
 
         var furnaces = new List<FurnaceView>();
@@ -48,10 +58,23 @@ public static class OverviewBuilder
                 .Select(t => new TicketView(t.Id, t.Scale, t.Role.ToString(), t.Material is >= 0 and < Figures.UnknownMaterial ? ((Material)t.Material).ToString() : null,
                     t.GrossKg, EngineTime.ToUtc(t.StableAt), t.HeatId, t.Voided))
                 .ToList();
-            furnaces.Add(new FurnaceView(f.Id, state.State, state.HeatNumber, (state.Pick ?? f.DefaultMaterial)?.ToString(), open, last, Periods(engine, f.Index), tickets));
+            furnaces.Add(new FurnaceView(f.Id, state.State, state.HeatNumber, (state.Pick ?? f.DefaultMaterial)?.ToString(), open, last, Periods(engine, f.Index), tickets, Trend(engine, f.Index)));
         }
 
-        return new OverviewSnapshot(m.SiteId, EngineTime.ToUtc(engine.RecordTime), m.FactorSet, furnaces, Periods(engine, m.SiteEntity));
+        return new OverviewSnapshot(m.SiteId, EngineTime.ToUtc(engine.RecordTime), m.FactorSet, furnaces, Periods(engine, m.SiteEntity), Trend(engine, m.SiteEntity));
+    }
+
+    private static TrendView Trend(KpiEngine engine, int entity)
+    {
+        var m = engine.Model;
+        List<WindowView> Windows(WindowKind kind, int count) => engine.RecentWindows(entity, kind, count)
+            .OrderBy(p => p.Start)
+            .Select(p => new WindowView(EngineTime.ToUtc(p.Start), EngineTime.ToUtc(p.End),
+                // A day carries its year's target pathway value, as the published day message does.
+                m.Calculator.Compute(p.Figures, kind, p.HeelDeltaKg, kind == WindowKind.Day ? m.Calendar.LocalYear(p.Start) : null),
+                p.Rev, p.Complete, p.Flags))
+            .ToList();
+        return new TrendView(Windows(WindowKind.Shift, TrendShiftCount), Windows(WindowKind.Day, TrendDayCount));
     }
 
     private static List<PeriodView> Periods(KpiEngine engine, int entity)

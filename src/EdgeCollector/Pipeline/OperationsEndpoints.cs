@@ -143,6 +143,7 @@ public static class OperationsEndpoints
             overview.FactorSet,
             overview.Furnaces,
             overview.SitePeriods,
+            overview.SiteTrend,
             Sources = c.SourceHealth().Select(s => new
             {
                 Name = s.Key,

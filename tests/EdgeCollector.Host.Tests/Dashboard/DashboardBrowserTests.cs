@@ -107,6 +107,13 @@ public sealed class DashboardBrowserTests : IAsyncLifetime
         await row500.Locator("button.void").ClickAsync();
         await WaitUntilAsync(async () => (await page.Locator("tr.last-heat .loss").AllTextContentsAsync()).Contains("5.88"));
         Assert.Contains("(rev 1)", await page.TextContentAsync("tr.last-heat"));
+
+        // The trend chart of the last heats' melt loss follows the table: one bar, the revised heat's 100 × (1 − 16000 / 17000).
+        var bars = page.Locator("section[data-furnace=F1] svg.trend[data-series=heat-loss] .point");
+        Assert.Equal(1, await bars.CountAsync());
+        Assert.Equal(100 * (1 - 16000.0 / 17000), double.Parse((await bars.GetAttributeAsync("data-v"))!, System.Globalization.CultureInfo.InvariantCulture), 1e-9);
+        // No shift has closed yet in this short run: the intensity trend says so rather than drawing nothing.
+        await Expect(page, "section.periods[data-entity=F1] .chart-empty[data-series=shift-intensity]");
         string audit = await File.ReadAllTextAsync(Path.Combine(_dir, "data", "operator-actions.jsonl"));
         Assert.Contains("\"reason\":\"wrong furnace\"", audit, StringComparison.Ordinal);
         Assert.Contains("\"by\":\"alice\"", audit, StringComparison.Ordinal);
