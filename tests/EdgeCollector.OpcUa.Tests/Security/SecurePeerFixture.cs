@@ -37,12 +37,12 @@ public static class SecureTestKit
     }
 
     /// <summary>Starts node-secure-server.js with <paramref name="certificate"/>.</summary>
-    public static async Task<(NodePeer Peer, string EndpointUrl)> StartNodeServerAsync(X509Certificate2 certificate, string folder)
+    public static async Task<(NodePeer Peer, string EndpointUrl)> StartNodeServerAsync(X509Certificate2 certificate, string folder, bool withNone = false)
     {
         var (cert, key) = WritePem(certificate, folder, "node-server");
         var port = NodePeer.FreePort();
         var (peer, ready) = await NodePeer.StartAsync("node-secure-server.js",
-            [port.ToString(CultureInfo.InvariantCulture), cert, key, Path.Combine(folder, "node-pki"), NodeServerUri],
+            [port.ToString(CultureInfo.InvariantCulture), cert, key, Path.Combine(folder, "node-pki"), NodeServerUri, withNone ? "with-none" : "-"],
             TimeSpan.FromSeconds(90), new Dictionary<string, string> { ["PEER_PASSWORD"] = Password });
         return (peer, ready.Split(' ')[1]);
     }

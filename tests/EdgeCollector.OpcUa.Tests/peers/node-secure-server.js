@@ -1,13 +1,15 @@
 // A node-opcua server with Basic256Sha256, Aes128_Sha256_RsaOaep and Aes256_Sha256_RsaPss endpoints (Sign and
 // SignAndEncrypt; None for discovery only) and user name authentication, for EdgeCollector security tests.
-// Usage: node node-secure-server.js <port> <certificate.pem> <privateKey.pem> <pkiRoot> <applicationUri>
+// Usage: node node-secure-server.js <port> <certificate.pem> <privateKey.pem> <pkiRoot> <applicationUri> [with-none]
+// "with-none" adds a None endpoint (its user name token policy still asks for an encrypted password).
 // The accepted user is "collector" with the password in the environment variable PEER_PASSWORD.
 // Client certificates are accepted automatically (this peer tests OUR trust checks, not its own).
 // Prints "READY <endpointUrl>" once listening; exits when stdin closes.
 "use strict";
 const { OPCUAServer, OPCUACertificateManager, SecurityPolicy, MessageSecurityMode, Variant, DataType } = require("node-opcua");
 
-const [portText, certificateFile, privateKeyFile, pkiRoot, applicationUri] = process.argv.slice(2);
+const [portText, certificateFile, privateKeyFile, pkiRoot, applicationUri, extra] = process.argv.slice(2);
+const withNone = extra === "with-none";
 const port = parseInt(portText, 10);
 const password = process.env.PEER_PASSWORD;
 
@@ -22,8 +24,8 @@ const password = process.env.PEER_PASSWORD;
         privateKeyFile,
         serverCertificateManager,
         serverInfo: { applicationUri, productUri: "urn:edgecollector:test:node-secure-server", applicationName: { text: "node-opcua secure peer" } },
-        securityPolicies: [SecurityPolicy.Basic256Sha256, SecurityPolicy.Aes128_Sha256_RsaOaep, SecurityPolicy.Aes256_Sha256_RsaPss],
-        securityModes: [MessageSecurityMode.Sign, MessageSecurityMode.SignAndEncrypt],
+        securityPolicies: [...(withNone ? [SecurityPolicy.None] : []), SecurityPolicy.Basic256Sha256, SecurityPolicy.Aes128_Sha256_RsaOaep, SecurityPolicy.Aes256_Sha256_RsaPss],
+        securityModes: [...(withNone ? [MessageSecurityMode.None] : []), MessageSecurityMode.Sign, MessageSecurityMode.SignAndEncrypt],
         allowAnonymous: false,
         userManager: { isValidUser: (userName, pwd) => userName === "collector" && pwd === password },
         defaultSecureTokenLifetime: 600000,
