@@ -5,13 +5,34 @@ using EdgeCollector.OpcUa.Security;
 
 namespace EdgeCollector.OpcUa.Tests.Security;
 
-/// <summary>Server certificate trust against node-opcua servers: untrusted → trust → connects; expired; passwords over None.</summary>
-public sealed class NodeTrustTests : IAsyncLifetime
+/// <summary>Two node-opcua servers started side by side: one valid (with a None endpoint), one with an expired certificate.</summary>
+public sealed class NodeTrustFixture : IAsyncLifetime
 {
-    private readonly string _folder = SecureTestKit.TempFolder("trust");
     private readonly List<IDisposable> _peers = [];
 
-    public Task InitializeAsync() => Task.CompletedTask;
+    public string Folder { get; } = SecureTestKit.TempFolder("trust");
+
+    public string ValidUrl { get; private set; } = "";
+
+    public string ExpiredUrl { get; private set; } = "";
+
+    public async Task InitializeAsync()
+    {
+        var valid = StartAsync(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddYears(1), "valid", withNone: true);
+        var expired = StartAsync(DateTimeOffset.UtcNow.AddDays(-30), DateTimeOffset.UtcNow.AddDays(-1), "expired", withNone: false);
+        (ValidUrl, ExpiredUrl) = (await valid, await expired);
+    }
+
+    private async Task<string> StartAsync(DateTimeOffset notBefore, DateTimeOffset notAfter, string name, bool withNone)
+    {
+        using var certificate = UaCertificates.Create(SecureTestKit.NodeServerUri, "node-opcua secure peer", ["127.0.0.1", "localhost"], notBefore, notAfter);
+        var folder = Path.Combine(Folder, name);
+        Directory.CreateDirectory(folder);
+        var (peer, url) = await SecureTestKit.StartNodeServerAsync(certificate, folder, withNone);
+        lock (_peers)
+            _peers.Add(peer);
+        return url;
+    }
 
     public Task DisposeAsync()
     {
@@ -19,7 +40,7 @@ public sealed class NodeTrustTests : IAsyncLifetime
             p.Dispose();
         try
         {
-            Directory.Delete(_folder, recursive: true);
+            Directory.Delete(Folder, recursive: true);
         }
         catch (IOException)
         {
@@ -27,22 +48,18 @@ public sealed class NodeTrustTests : IAsyncLifetime
 
         return Task.CompletedTask;
     }
+}
 
-    private async Task<string> StartAsync(DateTimeOffset notBefore, DateTimeOffset notAfter, string name, bool withNone = false)
-    {
-        using var certificate = UaCertificates.Create(SecureTestKit.NodeServerUri, "node-opcua secure peer", ["127.0.0.1", "localhost"], notBefore, notAfter);
-        var folder = Path.Combine(_folder, name);
-        Directory.CreateDirectory(folder);
-        var (peer, url) = await SecureTestKit.StartNodeServerAsync(certificate, folder, withNone);
-        _peers.Add(peer);
-        return url;
-    }
+/// <summary>Server certificate trust against node-opcua servers: untrusted → trust → connects; expired; passwords over None.</summary>
+public sealed class NodeTrustTests(NodeTrustFixture fx) : IClassFixture<NodeTrustFixture>
+{
+    private string NewStoreFolder() => Path.Combine(fx.Folder, "client-pki-" + Guid.NewGuid().ToString("N")[..8]);
 
     [Fact]
     public async Task An_untrusted_server_is_rejected_and_connects_once_trusted()
     {
-        var url = await StartAsync(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddYears(1), "untrusted");
-        var store = new UaCertificateStore(Path.Combine(_folder, "client-pki-1"));
+        var url = fx.ValidUrl;
+        var store = new UaCertificateStore(NewStoreFolder());
         var own = store.LoadOrCreateOwn("urn:edgecollector:test:client", "test client");
         var options = SecureTestKit.ClientOptions(url, store, own, UaSecurityPolicy.Basic256Sha256, MessageSecurityMode.SignAndEncrypt);
 
@@ -61,8 +78,8 @@ public sealed class NodeTrustTests : IAsyncLifetime
     [Fact]
     public async Task An_expired_server_certificate_fails_with_BadCertificateTimeInvalid()
     {
-        var url = await StartAsync(DateTimeOffset.UtcNow.AddDays(-30), DateTimeOffset.UtcNow.AddDays(-1), "expired");
-        var store = new UaCertificateStore(Path.Combine(_folder, "client-pki-2"), autoAccept: true);
+        var url = fx.ExpiredUrl;
+        var store = new UaCertificateStore(NewStoreFolder(), autoAccept: true);
         var own = store.LoadOrCreateOwn("urn:edgecollector:test:client", "test client");
         var ex = await Assert.ThrowsAnyAsync<UaException>(() => UaClient.ConnectAsync(SecureTestKit.ClientOptions(url, store, own, UaSecurityPolicy.Aes256Sha256RsaPss, MessageSecurityMode.Sign)));
         Assert.Equal(StatusCodes.BadCertificateTimeInvalid, ex.Status);
@@ -72,7 +89,7 @@ public sealed class NodeTrustTests : IAsyncLifetime
     [Fact]
     public async Task Over_a_None_channel_the_password_is_encrypted_as_the_token_policy_asks()
     {
-        var url = await StartAsync(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddYears(1), "none", withNone: true);
+        var url = fx.ValidUrl;
         var endpoints = await UaClient.GetEndpointsAsync(url);
         var none = Assert.Single(endpoints, e => e.SecurityMode == MessageSecurityMode.None);
         Assert.Contains(none.UserIdentityTokens!, p => p.TokenType == UserTokenType.UserName && !UaSecurityPolicy.IsNone(p.SecurityPolicyUri));
