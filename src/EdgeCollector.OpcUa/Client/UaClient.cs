@@ -59,6 +59,16 @@ public sealed class UaClient : IAsyncDisposable
     /// <summary>Number of successful reconnects.</summary>
     public int ReconnectCount { get; private set; }
 
+    /// <summary>Raised when a reconnect attempt fails, with the delay before the next one (from a background thread).</summary>
+    public event Action<UaClient, Exception, TimeSpan>? ReconnectFailed;
+
+    /// <summary>Failures an operator has to fix (certificates and trust, security policy / mode, signatures, user identity).</summary>
+    public static bool IsSecurityFailure(StatusCode status) =>
+        status == StatusCodes.BadCertificateUntrusted || status == StatusCodes.BadCertificateTimeInvalid || status == StatusCodes.BadCertificateHostNameInvalid
+        || status == StatusCodes.BadCertificateUriInvalid || status == StatusCodes.BadCertificateUseNotAllowed || status == StatusCodes.BadCertificateInvalid
+        || status == StatusCodes.BadSecurityPolicyRejected || status == StatusCodes.BadSecurityModeRejected || status == StatusCodes.BadApplicationSignatureInvalid
+        || status == StatusCodes.BadUserAccessDenied || status == StatusCodes.BadIdentityTokenRejected || status == StatusCodes.BadIdentityTokenInvalid;
+
     /// <summary>Raised on connection state changes (from a background thread).</summary>
     public event Action<UaClient, UaConnectionState>? ConnectionChanged;
 
@@ -421,9 +431,12 @@ public sealed class UaClient : IAsyncDisposable
                     ReconnectCount++;
                     break;
                 }
-                catch (Exception) when (!stop.IsCancellationRequested)
+                catch (Exception ex) when (!stop.IsCancellationRequested)
                 {
-                    await Task.Delay(_options.ReconnectDelay, stop).ContinueWith(static _ => { }, TaskScheduler.Default);
+                    // A certificate, policy or user failure does not heal in half a second: wait longer (no retry storm).
+                    var delay = ex is UaException ua && IsSecurityFailure(ua.Status) ? _options.SecurityRetryDelay : _options.ReconnectDelay;
+                    ReconnectFailed?.Invoke(this, ex, delay);
+                    await Task.Delay(delay, stop).ContinueWith(static _ => { }, TaskScheduler.Default);
                 }
                 catch (OperationCanceledException)
                 {

@@ -43,6 +43,9 @@ public sealed record UaClientOptions
     /// <summary>Delay between reconnect attempts.</summary>
     public TimeSpan ReconnectDelay { get; init; } = TimeSpan.FromMilliseconds(500);
 
+    /// <summary>Delay before the next reconnect after a certificate, policy or user failure (<see cref="UaClient.IsSecurityFailure"/>).</summary>
+    public TimeSpan SecurityRetryDelay { get; init; } = TimeSpan.FromSeconds(30);
+
     /// <summary>Publish requests kept outstanding while subscriptions exist.</summary>
     // Five outstanding, as node-opcua's client keeps: a server that splits a cycle's notifications
     // over several Publish responses (node-opcua sends at most 1,000 per response) must not run out

@@ -77,6 +77,17 @@ public sealed class ChunkProxy : IAsyncDisposable
         to.Close();
     }
 
+    /// <summary>Closes every current connection; new ones are still accepted.</summary>
+    public void DropAll()
+    {
+        lock (_sockets)
+        {
+            foreach (var s in _sockets)
+                s.Dispose();
+            _sockets.Clear();
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
         await _stop.CancelAsync();

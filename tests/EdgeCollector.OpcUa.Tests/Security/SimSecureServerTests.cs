@@ -62,6 +62,49 @@ public sealed class SimSecureServerTests(SimSecureServerFixture fx) : IClassFixt
     }
 
     [Fact]
+    public async Task An_unknown_client_certificate_is_refused_and_kept_in_rejected()
+    {
+        var store = new UaCertificateStore(Path.Combine(fx.Folder, "stranger-pki"));
+        var stranger = store.LoadOrCreateOwn("urn:edgecollector:test:stranger", "stranger");
+        File.Copy(Path.Combine(fx.ClientStore.TrustedFolder, "sim.der"), Path.Combine(store.TrustedFolder, "sim.der"));
+        var ex = await Assert.ThrowsAnyAsync<UaException>(() => UaClient.ConnectAsync(SecureTestKit.ClientOptions(fx.Sim.EndpointUrl, store, stranger, UaSecurityPolicy.Basic256Sha256, MessageSecurityMode.Sign)));
+        Assert.Equal(StatusCodes.BadCertificateUntrusted, ex.Status);
+        Assert.Contains(fx.ServerStore.List(), c => c.Folder == "rejected" && c.Thumbprint == stranger.Thumbprint);
+    }
+
+    [Fact]
+    public async Task A_reconnect_that_meets_an_untrusted_certificate_waits_instead_of_storming()
+    {
+        var store = new UaCertificateStore(Path.Combine(fx.Folder, "reconnect-pki"));
+        var own = store.LoadOrCreateOwn("urn:edgecollector:test:client", "reconnecting client");
+        File.WriteAllBytes(Path.Combine(fx.ServerStore.TrustedFolder, "reconnect.der"), own.RawData);
+        var trustedSim = Path.Combine(store.TrustedFolder, "sim.der");
+        File.Copy(Path.Combine(fx.ClientStore.TrustedFolder, "sim.der"), trustedSim);
+        await using var proxy = new ChunkProxy(fx.Sim.Server.Port);
+        var options = SecureTestKit.ClientOptions($"opc.tcp://127.0.0.1:{proxy.Port}", store, own, UaSecurityPolicy.Aes128Sha256RsaOaep, MessageSecurityMode.SignAndEncrypt)
+            with { AutoReconnect = true, ReconnectDelay = TimeSpan.FromMilliseconds(100), SecurityRetryDelay = TimeSpan.FromSeconds(30) };
+        await using var client = await UaClient.ConnectAsync(options);
+        var failures = new List<(StatusCode Status, TimeSpan Delay)>();
+        client.ReconnectFailed += (_, e, delay) =>
+        {
+            lock (failures)
+                failures.Add(((e as UaException)?.Status ?? default, delay));
+        };
+
+        // The operator withdraws trust, then the connection drops: reconnecting meets an untrusted certificate.
+        File.Delete(trustedSim);
+        proxy.DropAll();
+        await Task.Delay(TimeSpan.FromSeconds(3));
+        lock (failures)
+        {
+            var failure = Assert.Single(failures);
+            Assert.Equal((StatusCodes.BadCertificateUntrusted, TimeSpan.FromSeconds(30)), failure);
+        }
+
+        Assert.False(client.IsConnected);
+    }
+
+    [Fact]
     public async Task A_wrong_password_is_refused_by_our_server()
     {
         var options = SecureTestKit.ClientOptions(fx.Sim.EndpointUrl, fx.ClientStore, fx.ClientCertificate, UaSecurityPolicy.Aes128Sha256RsaOaep, MessageSecurityMode.SignAndEncrypt, "not-the-password");

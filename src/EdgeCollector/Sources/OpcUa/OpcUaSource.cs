@@ -90,6 +90,14 @@ public sealed class OpcUaSource(SourceConfig config, ILogger log, TimeProvider? 
         }, ct);
         Connected = true;
         Interlocked.Increment(ref _connects);
+        client.ReconnectFailed += (_, ex, delay) =>
+        {
+            Interlocked.Increment(ref _failures);
+            if (ex is UaException ua && NeedsOperator(ua.Status))
+                log.LogError("{Source}: {Endpoint}: reconnect failed: {Status}: {Message}; retrying in {Delay}", Name, config.Endpoint, ua.Status.Name, ex.Message, delay);
+            else
+                log.LogDebug("{Source}: {Endpoint}: reconnect failed: {Message}; retrying in {Delay}", Name, config.Endpoint, ex.Message, delay);
+        };
         client.ConnectionChanged += (_, state) =>
         {
             Connected = state != UaConnectionState.Reconnecting;
@@ -173,11 +181,7 @@ public sealed class OpcUaSource(SourceConfig config, ILogger log, TimeProvider? 
     public static string ApplicationUri => $"urn:{System.Net.Dns.GetHostName()}:EdgeCollector";
 
     /// <summary>Status codes that an operator has to fix (certificates, trust, policy, user).</summary>
-    public static bool NeedsOperator(StatusCode status) =>
-        status == StatusCodes.BadCertificateUntrusted || status == StatusCodes.BadCertificateTimeInvalid || status == StatusCodes.BadCertificateHostNameInvalid
-        || status == StatusCodes.BadCertificateUriInvalid || status == StatusCodes.BadCertificateUseNotAllowed || status == StatusCodes.BadCertificateInvalid
-        || status == StatusCodes.BadSecurityPolicyRejected || status == StatusCodes.BadSecurityModeRejected || status == StatusCodes.BadUserAccessDenied
-        || status == StatusCodes.BadIdentityTokenRejected || status == StatusCodes.BadIdentityTokenInvalid || status == StatusCodes.BadApplicationSignatureInvalid;
+    public static bool NeedsOperator(StatusCode status) => UaClient.IsSecurityFailure(status);
 
     /// <summary>The client security of this source (null for Mode None); the PKI folder and certificate are set up once.</summary>
     private UaClientSecurity? Security()
