@@ -15,6 +15,7 @@ namespace EdgeCollector.Host.Tests.Sources;
 /// <c>edgecollector certs</c>, no retry storm while a certificate is untrusted, and no secret in any log line.
 /// </summary>
 [Trait("Category", "Integration")]
+[Collection(OpcUaSecurityCollection.Name)]
 public sealed class OpcUaSecurityTests : IDisposable
 {
     private const string Password = "Plc-Pw-4b1d6e0a-not-for-logs";
@@ -202,4 +203,14 @@ public sealed class OpcUaSecurityTests : IDisposable
                 _lines.Add($"{logLevel}: {formatter(state, exception)} {exception}");
         }
     }
+}
+
+/// <summary>
+/// Runs the OPC UA security process tests alone (RSA key generation and two collector processes would otherwise
+/// compete with the timing-sensitive source tests running in parallel).
+/// </summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class OpcUaSecurityCollection
+{
+    public const string Name = "OPC UA security (not parallel)";
 }
