@@ -249,7 +249,17 @@ public sealed class UaClient : IAsyncDisposable
             UserIdentityToken = new ExtensionObject(CreateIdentityToken()),
         };
         request.RequestHeader.AuthenticationToken = _authenticationToken;
-        var response = await channel.SendRequestAsync<ActivateSessionResponse>(request, null, cancellationToken);
+        ActivateSessionResponse response;
+        try
+        {
+            response = await channel.SendRequestAsync<ActivateSessionResponse>(request, null, cancellationToken);
+        }
+        catch (UaServiceException ex) when (_options.User is not null
+            && (ex.Status == StatusCodes.BadUserAccessDenied || ex.Status == StatusCodes.BadIdentityTokenRejected || ex.Status == StatusCodes.BadIdentityTokenInvalid))
+        {
+            throw new UaServiceException(ex.Status, $"The server refused user '{_options.User.UserName}' (wrong user name or password, or a user token policy it does not accept)");
+        }
+
         if (response.ServerNonce is { Length: > 0 } next)
             _serverNonce = next;
     }

@@ -1,7 +1,11 @@
 using System.CommandLine;
 using System.Globalization;
+using EdgeCollector.Configuration;
 using EdgeCollector.Core.Configuration;
+using EdgeCollector.OpcUa.Client;
+using EdgeCollector.OpcUa.Messages;
 using EdgeCollector.OpcUa.Security;
+using EdgeCollector.Sources.OpcUa;
 
 namespace EdgeCollector.Cli;
 
@@ -78,6 +82,50 @@ public static class CertsCommand
         }
 
         return new UaCertificateStore(folder, log: line => Console.Error.WriteLine(line));
+    }
+
+    private static readonly Option<string?> ModeOption = new("--mode") { Description = "Sign or SignAndEncrypt (default: None, no security)." };
+
+    private static readonly Option<string?> PolicyOption = new("--policy") { Description = "Basic256Sha256, Aes128_Sha256_RsaOaep or Aes256_Sha256_RsaPss (with --mode)." };
+
+    private static readonly Option<string?> UserOption = new("--user") { Description = "User name (anonymous when omitted)." };
+
+    private static readonly Option<string?> PasswordEnvOption = new("--password-env") { Description = "Name of the environment variable holding the password (never on the command line)." };
+
+    private static readonly Option<string?> CommandPkiOption = new("--pki") { Description = "PKI folder (default ./data/pki): own certificate, trusted, rejected." };
+
+    /// <summary>Adds --mode, --policy, --user, --password-env and --pki to an <c>opcua</c> command.</summary>
+    public static void AddSecurityOptions(Command command)
+    {
+        ArgumentNullException.ThrowIfNull(command);
+        command.Options.Add(ModeOption);
+        command.Options.Add(PolicyOption);
+        command.Options.Add(UserOption);
+        command.Options.Add(PasswordEnvOption);
+        command.Options.Add(CommandPkiOption);
+    }
+
+    /// <summary>Client options from the security options (an untrusted server ends up in the PKI folder's rejected/).</summary>
+    public static UaClientOptions ClientOptions(ParseResult parse, string endpoint)
+    {
+        ArgumentNullException.ThrowIfNull(parse);
+        var user = parse.GetValue(UserOption) is { } name ? new UaUserIdentity(name, SecretResolver.Resolve(parse.GetValue(PasswordEnvOption)) ?? "") : null;
+        var modeText = parse.GetValue(ModeOption);
+        if (modeText is null || string.Equals(modeText, "None", StringComparison.Ordinal))
+            return new UaClientOptions { EndpointUrl = endpoint, AutoReconnect = false, User = user };
+        if (!Enum.TryParse<MessageSecurityMode>(modeText, out var mode) || mode is not (MessageSecurityMode.Sign or MessageSecurityMode.SignAndEncrypt))
+            throw new ArgumentException($"--mode: '{modeText}' is not None, Sign or SignAndEncrypt");
+        var policy = UaSecurityPolicy.Find(parse.GetValue(PolicyOption) ?? throw new ArgumentException("--policy: required with --mode " + modeText))
+            ?? throw new ArgumentException("--policy: None needs no --mode");
+        var store = new UaCertificateStore(parse.GetValue(CommandPkiOption) ?? Path.Combine("data", "pki"), log: line => Console.Error.WriteLine(line));
+        return new UaClientOptions
+        {
+            EndpointUrl = endpoint,
+            AutoReconnect = false,
+            User = user,
+            ApplicationUri = OpcUaSource.ApplicationUri,
+            Security = new UaClientSecurity { Policy = policy, Mode = mode, Store = store, Certificate = store.LoadOrCreateOwn(OpcUaSource.ApplicationUri, "EdgeCollector") },
+        };
     }
 
     /// <summary>The PKI folder a config uses: the first OpcUa source's Security.PkiDir, else {Storage.DataDir}/pki.</summary>

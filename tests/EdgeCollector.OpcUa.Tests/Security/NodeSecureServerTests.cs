@@ -1,3 +1,4 @@
+using EdgeCollector.OpcUa.Channel;
 using EdgeCollector.OpcUa.Client;
 using EdgeCollector.OpcUa.Encoding;
 using EdgeCollector.OpcUa.Messages;
@@ -48,6 +49,35 @@ public sealed class NodeSecureServerTests(NodeSecureServerFixture peer) : IClass
             });
         await got.Task.WaitAsync(TimeSpan.FromSeconds(15));
         Assert.True(values[2] > values[0]);
+    }
+
+    [Theory]
+    [InlineData("Basic256Sha256", MessageSecurityMode.SignAndEncrypt)]
+    [InlineData("Aes256_Sha256_RsaPss", MessageSecurityMode.Sign)]
+    public async Task Tokens_are_renewed_with_node_opcua_and_messages_keep_flowing(string policyName, MessageSecurityMode mode)
+    {
+        var policy = UaSecurityPolicy.Find(policyName)!;
+        var endpoints = await UaClient.GetEndpointsAsync(peer.EndpointUrl);
+        var serverCertificate = UaCertificates.Load(endpoints.First(e => e.SecurityPolicyUri == policy.Uri && e.SecurityMode == mode).ServerCertificate!);
+        await using var channel = await UaClientChannel.ConnectAsync(peer.EndpointUrl, new UaClientChannelOptions
+        {
+            Security = () => new UaRsaChannelSecurity(policy, mode, peer.ClientCertificate, serverCertificate),
+            RequestedLifetime = TimeSpan.FromSeconds(2),
+        });
+        var first = channel.TokenId;
+        var renewed = 0;
+        channel.TokenRenewed += _ => Interlocked.Increment(ref renewed);
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while (Volatile.Read(ref renewed) < 2 && DateTime.UtcNow < deadline)
+        {
+            await channel.SendRequestAsync<GetEndpointsResponse>(new GetEndpointsRequest { EndpointUrl = peer.EndpointUrl });
+            await Task.Delay(100);
+        }
+
+        Assert.True(renewed >= 2, $"renewed {renewed} times, lifetime {channel.TokenLifetime}");
+        Assert.NotEqual(first, channel.TokenId);
+        await channel.SendRequestAsync<GetEndpointsResponse>(new GetEndpointsRequest { EndpointUrl = peer.EndpointUrl });
+        Assert.Equal(UaChannelState.Open, channel.State);
     }
 
     [Fact]
