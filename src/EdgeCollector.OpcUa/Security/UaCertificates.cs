@@ -12,11 +12,11 @@ public static class UaCertificates
     private const string SubjectAltNameOid = "2.5.29.17";
 
     /// <summary>
-    /// Creates a self-signed application instance certificate: RSA 2048, SHA-256, the ApplicationUri as a URI in the
+    /// Creates a self-signed application instance certificate (OPC 10000-6 §6.2.2: CN and O in the subject): RSA 2048, SHA-256, the ApplicationUri as a URI in the
     /// subjectAltName together with the host names / addresses, key usage digitalSignature, nonRepudiation,
     /// keyEncipherment, dataEncipherment and keyCertSign (self-signed), extended key usage serverAuth and clientAuth.
     /// </summary>
-    public static X509Certificate2 Create(string applicationUri, string applicationName, IEnumerable<string> hostNames, DateTimeOffset notBefore, DateTimeOffset notAfter, int keySize = 2048)
+    public static X509Certificate2 Create(string applicationUri, string applicationName, IEnumerable<string> hostNames, DateTimeOffset notBefore, DateTimeOffset notAfter, int keySize = 2048, string organization = "EdgeCollector")
     {
         ArgumentException.ThrowIfNullOrEmpty(applicationUri);
         ArgumentNullException.ThrowIfNull(hostNames);
@@ -24,6 +24,7 @@ public static class UaCertificates
         var hosts = hostNames.Where(h => !string.IsNullOrWhiteSpace(h)).Distinct(StringComparer.OrdinalIgnoreCase).ToArray();
         var subject = new X500DistinguishedNameBuilder();
         subject.AddCommonName(applicationName);
+        subject.AddOrganizationName(organization);
         if (hosts.Length > 0)
             subject.Add("0.9.2342.19200300.100.1.25", hosts[0].Replace(".", "_", StringComparison.Ordinal)); // DC
         var request = new CertificateRequest(subject.Build(), rsa, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);

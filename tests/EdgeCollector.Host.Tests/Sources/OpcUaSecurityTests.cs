@@ -149,11 +149,27 @@ public sealed class OpcUaSecurityTests : IDisposable
         }
 
         var text = capture.Text;
-        Assert.Contains("BadUserAccessDenied", text, StringComparison.Ordinal);
+        // The wrong password was tried once in 4 s (logged as an error naming the status code), not in a loop.
+        var refused = text.Split('\n').Where(l => l.StartsWith("Error: ", StringComparison.Ordinal) && l.Contains("BadUserAccessDenied", StringComparison.Ordinal)).ToList();
+        Assert.True(refused.Count == 1, text);
+        Assert.Contains("refused user 'collector'", refused[0], StringComparison.Ordinal);
         // Lines of several levels were captured (the logger enables every level, Trace included).
         Assert.Contains("Information: ", text, StringComparison.Ordinal);
         Assert.Contains("Error: ", text, StringComparison.Ordinal);
         AssertNoSecrets(text, pki);
+    }
+
+    [Theory]
+    [InlineData(0x801A0000u, true)]  // BadCertificateUntrusted
+    [InlineData(0x80140000u, true)]  // BadCertificateTimeInvalid
+    [InlineData(0x80160000u, true)]  // BadCertificateHostNameInvalid
+    [InlineData(0x801F0000u, true)]  // BadUserAccessDenied
+    [InlineData(0x80550000u, true)]  // BadSecurityPolicyRejected
+    [InlineData(0x800A0000u, false)] // BadTimeout: a network problem, retried quickly
+    [InlineData(0x808A0000u, false)] // BadNotConnected
+    public void Only_failures_an_operator_must_fix_get_the_slow_retry(uint code, bool slow)
+    {
+        Assert.Equal(slow, OpcUaSource.NeedsOperator(new EdgeCollector.OpcUa.Encoding.StatusCode(code)));
     }
 
     private static SourceConfig Source(string endpoint, string passwordEnv) => new()
