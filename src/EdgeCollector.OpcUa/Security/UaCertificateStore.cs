@@ -79,6 +79,16 @@ public sealed class UaCertificateStore
     public X509Certificate2 LoadOrCreateOwn(string applicationUri, string applicationName, IEnumerable<string>? hostNames = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(applicationUri);
+
+        // Several sources of one collector share the folder: one creates, the others load.
+        lock (OwnLocks.GetOrAdd(Root, static _ => new object()))
+            return LoadOrCreateOwnLocked(applicationUri, applicationName, hostNames);
+    }
+
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, object> OwnLocks = new(StringComparer.Ordinal);
+
+    private X509Certificate2 LoadOrCreateOwnLocked(string applicationUri, string applicationName, IEnumerable<string>? hostNames)
+    {
         if (File.Exists(OwnCertificatePath) && File.Exists(OwnKeyPath))
         {
             var existing = X509CertificateLoader.LoadCertificateFromFile(OwnCertificatePath);

@@ -111,3 +111,23 @@ public sealed class CertificateStoreTests : IDisposable
         Assert.Contains(store.List(), c => c.Folder == "trusted" && c.Thumbprint == peer.Thumbprint);
     }
 }
+
+/// <summary>Sources sharing one PKI folder get one certificate.</summary>
+public sealed class SharedOwnCertificateTests
+{
+    [Fact]
+    public async Task Concurrent_first_starts_create_one_certificate()
+    {
+        var folder = SecureTestKit.TempFolder("shared");
+        try
+        {
+            var thumbprints = await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => Task.Run(() =>
+                new UaCertificateStore(Path.Combine(folder, "pki")).LoadOrCreateOwn("urn:edgecollector:test:shared", "shared").Thumbprint)));
+            Assert.Single(thumbprints.Distinct());
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+}

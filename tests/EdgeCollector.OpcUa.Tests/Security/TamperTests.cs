@@ -67,6 +67,29 @@ public sealed class TamperTests(SimSecureServerFixture fx) : IClassFixture<SimSe
         Assert.Equal(StatusCodes.BadSecurityChecksFailed, (await BrokenAsync(channel)).Status);
     }
 
+    [Theory]
+    [InlineData(MessageSecurityMode.Sign, true)]
+    [InlineData(MessageSecurityMode.SignAndEncrypt, false)]
+    public async Task Sign_leaves_the_body_readable_and_SignAndEncrypt_hides_it(MessageSecurityMode mode, bool visible)
+    {
+        var marker = "MARKER-" + Guid.NewGuid().ToString("N");
+        var id = new NodeId(fx.Sim.PlcNamespaceIndex, "Marker-" + marker);
+        fx.Sim.AddressSpace.AddVariable(id, new QualifiedName(fx.Sim.PlcNamespaceIndex, "Marker"), WellKnownNodes.ObjectsFolder, new Variant(marker), WellKnownNodes.StringType);
+        await using var proxy = new ChunkProxy(fx.Sim.Server.Port);
+        var seen = new System.Collections.Concurrent.ConcurrentBag<byte[]>();
+        proxy.Transform = (chunk, toServer) =>
+        {
+            if (!toServer)
+                seen.Add(chunk.ToArray());
+            return [chunk];
+        };
+        var options = SecureTestKit.ClientOptions($"opc.tcp://127.0.0.1:{proxy.Port}", fx.ClientStore, fx.ClientCertificate, UaSecurityPolicy.Aes128Sha256RsaOaep, mode);
+        await using var client = await UaClient.ConnectAsync(options);
+        Assert.Equal(marker, (string)(await client.ReadValueAsync(id)).Value.Value!);
+        var utf8 = System.Text.Encoding.UTF8.GetBytes(marker);
+        Assert.Equal(visible, seen.Any(c => c.AsSpan().IndexOf(utf8) >= 0));
+    }
+
     [Fact]
     public async Task A_tampered_OpenSecureChannel_is_rejected()
     {
