@@ -30,6 +30,7 @@ public sealed class OpcUaSource(SourceConfig config, ILogger log, TimeProvider? 
     public static readonly TimeSpan OperatorFixBackoff = TimeSpan.FromSeconds(30);
 
     private UaClientSecurity? _security;
+    private bool _warnedNoPassword;
 
     private readonly TimeProvider _time = time ?? TimeProvider.System;
     private readonly ConcurrentDictionary<string, (double Value, SampleQuality Quality, long ReportedAt)> _last = new(StringComparer.Ordinal);
@@ -79,7 +80,15 @@ public sealed class OpcUaSource(SourceConfig config, ILogger log, TimeProvider? 
 
     private async Task RunSessionAsync(ChannelWriter<SourceItem> writer, CancellationToken ct)
     {
-        var user = config.UserName is { } name ? new UaUserIdentity(name, SecretResolver.Resolve(config.PasswordEnv) ?? "") : null;
+        var password = config.UserName is null ? null : SecretResolver.Resolve(config.PasswordEnv);
+        if (config.UserName is not null && password is null && !_warnedNoPassword)
+        {
+            // Only the variable's name is logged, never a value.
+            _warnedNoPassword = true;
+            log.LogError("{Source}: the environment variable {PasswordEnv} named by User.PasswordEnv is not set; connecting as {User} with an empty password", Name, config.PasswordEnv, config.UserName);
+        }
+
+        var user = config.UserName is { } name ? new UaUserIdentity(name, password ?? "") : null;
         var security = Security();
         await using var client = await UaClient.ConnectAsync(new UaClientOptions
         {
