@@ -46,8 +46,14 @@ public sealed class UaCertificateStore
         Root = System.IO.Path.GetFullPath(root);
         AutoAccept = autoAccept;
         _log = log ?? (static _ => { });
-        foreach (var folder in new[] { OwnFolder, TrustedFolder, IssuersFolder, RejectedFolder })
+        foreach (var folder in new[] { TrustedFolder, IssuersFolder, RejectedFolder })
             Directory.CreateDirectory(folder);
+
+        // own/ holds the private key: only the service's user may enter it.
+        if (OperatingSystem.IsWindows())
+            Directory.CreateDirectory(OwnFolder);
+        else if (!Directory.Exists(OwnFolder))
+            Directory.CreateDirectory(OwnFolder, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
     }
 
     /// <summary>The PKI root.</summary>

@@ -31,7 +31,10 @@ public sealed class CertificateStoreTests : IDisposable
             && usage.HasFlag(X509KeyUsageFlags.KeyEncipherment) && usage.HasFlag(X509KeyUsageFlags.DataEncipherment));
         var key = Path.Combine(store.OwnFolder, "key.pem");
         if (!OperatingSystem.IsWindows())
+        {
             Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(key));
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(store.OwnFolder));
+        }
         var again = Store().LoadOrCreateOwn("urn:edgecollector:test:own", "own");
         Assert.Equal(own.Thumbprint, again.Thumbprint);
         Assert.True(again.HasPrivateKey);
