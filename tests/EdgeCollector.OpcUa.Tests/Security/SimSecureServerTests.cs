@@ -30,6 +30,20 @@ public sealed class SimSecureServerTests(SimSecureServerFixture fx) : IClassFixt
         Assert.True(values.Length >= 3 && values[^1] > values[0], line);
     }
 
+    [Fact]
+    public async Task A_node_opcua_client_renews_its_token_with_our_server_and_keeps_receiving()
+    {
+        var nodeId = fx.Sim.TagId("F1", "GasTotal");
+        var nodeIdText = $"ns={nodeId.NamespaceIndex.ToString(CultureInfo.InvariantCulture)};s={nodeId.Identifier}";
+        using var node = (await NodePeer.StartAsync("node-secure-client.js",
+            [fx.Sim.EndpointUrl, "Basic256Sha256", "SignAndEncrypt", fx.NodeClientPem.Certificate, fx.NodeClientPem.Key, Path.Combine(fx.Folder, "node-client-pki-renew"), SimSecureServerFixture.NodeClientUri, nodeIdText, "2000", "2"],
+            TimeSpan.FromSeconds(60), new Dictionary<string, string> { ["PEER_PASSWORD"] = SecureTestKit.Password })).Peer;
+        var line = await node.WaitForLineAsync(l => l.StartsWith("RESULT", StringComparison.Ordinal) || l.StartsWith("ERROR", StringComparison.Ordinal), TimeSpan.FromSeconds(90));
+        Assert.True(line.StartsWith("RESULT", StringComparison.Ordinal), node.Output);
+        using var json = JsonDocument.Parse(line["RESULT ".Length..]);
+        Assert.True(json.RootElement.GetProperty("renewals").GetInt32() >= 2, line);
+    }
+
     [Theory]
     [MemberData(nameof(Matrix))]
     public async Task Our_client_connects_reads_and_subscribes(string policyName, MessageSecurityMode mode)

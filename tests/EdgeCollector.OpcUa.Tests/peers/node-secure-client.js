@@ -1,11 +1,15 @@
 // A node-opcua client for EdgeCollector security tests: connects to our server with a security policy and mode,
 // user name authentication (password in PEER_PASSWORD), reads a node and waits for 3 data changes.
-// Usage: node node-secure-client.js <endpointUrl> <policyName> <Sign|SignAndEncrypt> <cert.pem> <key.pem> <pkiRoot> <applicationUri> <nodeId>
+// Usage: node node-secure-client.js <endpointUrl> <policyName> <Sign|SignAndEncrypt> <cert.pem> <key.pem> <pkiRoot> <applicationUri> <nodeId> [tokenLifetimeMs renewals]
+// With tokenLifetimeMs the client asks for short security tokens and keeps the subscription until it has renewed
+// the token <renewals> times (and still receives data changes after that).
 // Prints "READY" at once and "RESULT <json>" or "ERROR <text>" at the end.
 "use strict";
 const { OPCUAClient, OPCUACertificateManager, MessageSecurityMode, SecurityPolicy, UserTokenType, AttributeIds, TimestampsToReturn, ClientSubscription, ClientMonitoredItem } = require("node-opcua");
 
-const [endpointUrl, policyName, modeName, certificateFile, privateKeyFile, pkiRoot, applicationUri, nodeId] = process.argv.slice(2);
+const [endpointUrl, policyName, modeName, certificateFile, privateKeyFile, pkiRoot, applicationUri, nodeId, lifetimeText, renewalsText] = process.argv.slice(2);
+const tokenLifetime = lifetimeText ? parseInt(lifetimeText, 10) : undefined;
+const wantedRenewals = renewalsText ? parseInt(renewalsText, 10) : 0;
 process.stdout.write("READY\n");
 
 function withTimeout(promise, ms, what) {
@@ -27,7 +31,10 @@ function withTimeout(promise, ms, what) {
         connectionStrategy: { maxRetry: 0, initialDelay: 100, maxDelay: 200 },
         requestedSessionTimeout: 30000,
         keepSessionAlive: false,
+        ...(tokenLifetime ? { defaultSecureTokenLifetime: tokenLifetime } : {}),
     });
+    let renewals = 0;
+    client.on("security_token_renewed", () => { renewals++; });
     const result = { policy: policyName, mode: modeName };
     await withTimeout(client.connect(endpointUrl), 15000, "connect");
     const session = await withTimeout(client.createSession({ type: UserTokenType.UserName, userName: "collector", password: process.env.PEER_PASSWORD }), 15000, "createSession");
@@ -45,6 +52,16 @@ function withTimeout(promise, ms, what) {
     await withTimeout(new Promise((resolve) => {
         const t = setInterval(() => { if (values.length >= 3) { clearInterval(t); resolve(); } }, 50);
     }), 15000, "3 data changes (got " + values.length + ")");
+    if (wantedRenewals > 0) {
+        await withTimeout(new Promise((resolve) => {
+            const t = setInterval(() => { if (renewals >= wantedRenewals) { clearInterval(t); resolve(); } }, 50);
+        }), 30000, wantedRenewals + " token renewals (got " + renewals + ")");
+        const before = values.length;
+        await withTimeout(new Promise((resolve) => {
+            const t = setInterval(() => { if (values.length >= before + 3) { clearInterval(t); resolve(); } }, 50);
+        }), 15000, "3 data changes after the renewals");
+    }
+    result.renewals = renewals;
     result.values = values;
     await subscription.terminate();
     await session.close();
