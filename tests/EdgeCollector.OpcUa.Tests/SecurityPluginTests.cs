@@ -33,7 +33,7 @@ public sealed class SecurityPluginTests
         {
         }
 
-        public int MaxBodySize(int chunkSize, int headerSize, bool asymmetric) => chunkSize - headerSize;
+        public int MaxBodySize(int chunkSize, int headerSize, bool asymmetric) => chunkSize - headerSize - 4;
 
         public int ProtectedLength(int securityHeaderEnd, int plainLength, bool asymmetric) => plainLength + 4;
 

@@ -51,6 +51,10 @@ public sealed class SourceConfig
     public string? SecurityPolicy { get; init; }
     public string? UserName { get; init; }
     public string? PasswordEnv { get; init; }
+    /// <summary>OpcUa Security.PkiDir: the PKI folder (own, trusted, issuers, rejected); null = {Storage.DataDir}/pki.</summary>
+    public string? PkiDir { get; init; }
+    /// <summary>OpcUa Security.AutoAcceptUntrusted: trust unknown server certificates (labs only; logged).</summary>
+    public bool AutoAcceptUntrusted { get; init; }
     public int PublishingIntervalMs { get; init; } = 1000;
     // Modbus TCP / RTU over TCP
     public string? Host { get; init; }

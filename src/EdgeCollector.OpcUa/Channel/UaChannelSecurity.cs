@@ -48,8 +48,24 @@ public interface IUaChannelSecurity
     /// </summary>
     Range Unprotect(byte[] chunk, int securityHeaderEnd, bool asymmetric, uint tokenId);
 
-    /// <summary>The most bytes <see cref="Protect"/> may add to a chunk.</summary>
+    /// <summary>The most bytes <see cref="Protect"/> may add to a chunk (informational; <see cref="MaxBodySize"/> bounds the chunk).</summary>
     int MaxOverhead { get; }
+
+    /// <summary>
+    /// Sees the asymmetric security header of a received OpenSecureChannel chunk before <see cref="Unprotect"/>: the
+    /// policy learns (and validates) the sender certificate and checks the receiver thumbprint. Throws
+    /// <see cref="Encoding.UaException"/> to refuse the channel.
+    /// </summary>
+    void OnAsymmetricHeader(string policyUri, byte[]? senderCertificate, byte[]? receiverThumbprint)
+    {
+    }
+}
+
+/// <summary>A policy whose message security mode a server sets from the OpenSecureChannel request (Sign and SignAndEncrypt share the asymmetric handshake).</summary>
+public interface IUaModeSelectable
+{
+    /// <summary>The message security mode.</summary>
+    MessageSecurityMode Mode { get; set; }
 }
 
 /// <summary>SecurityPolicy None: chunks travel in clear, unsigned (OPC 10000-7 "SecurityPolicy – None").</summary>

@@ -82,8 +82,11 @@ public abstract class UaSecureChannel : IAsyncDisposable
     /// <summary>Local limits.</summary>
     public UaChannelLimits Limits { get; }
 
-    /// <summary>The security policy of this channel.</summary>
-    public IUaChannelSecurity Security { get; }
+    /// <summary>The security policy of this channel (a server picks it from the first OpenSecureChannel header).</summary>
+    public IUaChannelSecurity Security { get; protected set; }
+
+    /// <summary>The token used to secure outgoing chunks (a server keeps the old one until the client uses the new one).</summary>
+    protected virtual uint SendTokenId => TokenId;
 
     /// <summary>Current state.</summary>
     public UaChannelState State => (UaChannelState)Volatile.Read(ref _state);
@@ -274,7 +277,7 @@ public abstract class UaSecureChannel : IAsyncDisposable
         }
 
         var headerSize = UaTcpFraming.HeaderSize + 4 + securityHeader.WrittenCount + (asymmetric ? 0 : 4) + 8;
-        var maxBody = Security.MaxBodySize(SendChunkSize - Security.MaxOverhead, headerSize, asymmetric);
+        var maxBody = Security.MaxBodySize(SendChunkSize, headerSize, asymmetric);
         if (maxBody <= 0)
             throw new UaException(StatusCodes.BadTcpInternalError, "Negotiated chunk size too small for the headers (OPC 10000-6 §6.7.2)");
         var total = body.WrittenCount;
@@ -291,7 +294,9 @@ public abstract class UaSecureChannel : IAsyncDisposable
             for (var i = 0; i < chunkCount; i++)
             {
                 var size = Math.Min(maxBody, total - offset);
-                var chunk = new byte[headerSize + size + Security.MaxOverhead];
+                var tokenId = SendTokenId;
+                var length = Security.ProtectedLength(headerSize - 8, headerSize + size, asymmetric);
+                var chunk = new byte[Math.Max(length, headerSize + size)];
                 var p = UaTcpFraming.HeaderSize;
                 BinaryPrimitives.WriteUInt32LittleEndian(chunk.AsSpan(p), ChannelId);
                 p += 4;
@@ -299,7 +304,7 @@ public abstract class UaSecureChannel : IAsyncDisposable
                 p += securityHeader.WrittenCount;
                 if (!asymmetric)
                 {
-                    BinaryPrimitives.WriteUInt32LittleEndian(chunk.AsSpan(p), TokenId);
+                    BinaryPrimitives.WriteUInt32LittleEndian(chunk.AsSpan(p), tokenId);
                     p += 4;
                 }
 
@@ -312,11 +317,8 @@ public abstract class UaSecureChannel : IAsyncDisposable
                 body.WrittenSpan.Slice(offset, size).CopyTo(chunk.AsSpan(p));
                 offset += size;
                 // The signature covers the header, so the final size goes in before protecting (OPC 10000-6 §6.7.2.2).
-                var length = Security.ProtectedLength(securityHeaderEnd, p + size, asymmetric);
-                if (length > chunk.Length)
-                    throw new UaException(StatusCodes.BadTcpInternalError, "Security policy overhead exceeds MaxOverhead");
                 UaTcpFraming.WriteHeader(chunk, type, i == chunkCount - 1 ? (byte)'F' : (byte)'C', length);
-                Security.Protect(chunk, securityHeaderEnd, p + size, asymmetric, TokenId);
+                Security.Protect(chunk, securityHeaderEnd, p + size, asymmetric, tokenId);
                 await _stream.WriteAsync(chunk.AsMemory(0, length), cancellationToken);
             }
 
@@ -422,11 +424,13 @@ public abstract class UaSecureChannel : IAsyncDisposable
             channelId = r.ReadUInt32();
             if (asymmetric)
             {
-                var policy = r.ReadString();
-                r.ReadByteString();
-                r.ReadByteString();
+                var policy = r.ReadString() ?? "";
+                var senderCertificate = r.ReadByteString();
+                var receiverThumbprint = r.ReadByteString();
+                SelectSecurity(policy);
                 if (!string.Equals(policy, Security.PolicyUri, StringComparison.Ordinal))
                     throw new UaException(StatusCodes.BadSecurityPolicyRejected, $"Security policy '{policy}' is not '{Security.PolicyUri}' (OPC 10000-6 §6.7.2.3)");
+                Security.OnAsymmetricHeader(policy, senderCertificate, receiverThumbprint);
             }
             else
             {
@@ -480,6 +484,11 @@ public abstract class UaSecureChannel : IAsyncDisposable
         }
 
         _lastReceivedSequence = sequence;
+    }
+
+    /// <summary>Called with the SecurityPolicyUri of every received OpenSecureChannel chunk; a server picks its policy here.</summary>
+    protected virtual void SelectSecurity(string policyUri)
+    {
     }
 
     /// <summary>Checks the SecureChannelId and TokenId of a received chunk; throws to break the channel.</summary>

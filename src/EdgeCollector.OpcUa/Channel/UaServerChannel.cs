@@ -23,14 +23,39 @@ public sealed class UaServerChannel : UaSecureChannel
     private readonly IUaRequestHandler _handler;
     private readonly uint _assignedChannelId;
     private readonly TimeSpan _helloTimeout;
+    private readonly Func<string, IUaChannelSecurity?>? _selectSecurity;
+    private readonly Func<string, MessageSecurityMode, bool>? _modeOffered;
 
     /// <summary>Creates the channel over an accepted connection.</summary>
-    public UaServerChannel(Stream stream, IUaRequestHandler handler, uint channelId, UaChannelLimits limits, TimeSpan helloTimeout, IUaChannelSecurity? security = null)
+    /// <param name="stream">The accepted connection.</param>
+    /// <param name="handler">Handles service requests.</param>
+    /// <param name="channelId">The SecureChannelId to assign.</param>
+    /// <param name="limits">Buffer sizes and limits.</param>
+    /// <param name="helloTimeout">How long to wait for Hello and OpenSecureChannel.</param>
+    /// <param name="security">The policy when only one is offered.</param>
+    /// <param name="selectSecurity">Picks a fresh policy instance for the SecurityPolicyUri of the first OpenSecureChannel (null: refused).</param>
+    /// <param name="modeOffered">Whether an endpoint offers this policy with this mode.</param>
+    public UaServerChannel(Stream stream, IUaRequestHandler handler, uint channelId, UaChannelLimits limits, TimeSpan helloTimeout, IUaChannelSecurity? security = null,
+        Func<string, IUaChannelSecurity?>? selectSecurity = null, Func<string, MessageSecurityMode, bool>? modeOffered = null)
         : base(stream, limits, security ?? UaSecurityNone.Instance)
     {
         _handler = handler;
         _assignedChannelId = channelId;
         _helloTimeout = helloTimeout;
+        _selectSecurity = selectSecurity;
+        _modeOffered = modeOffered;
+    }
+
+    /// <inheritdoc />
+    protected override uint SendTokenId => PreviousTokenId ?? TokenId;
+
+    /// <inheritdoc />
+    protected override void SelectSecurity(string policyUri)
+    {
+        if (_selectSecurity is null || State != UaChannelState.Handshaken)
+            return;
+        Security = _selectSecurity(policyUri)
+            ?? throw new UaException(StatusCodes.BadSecurityPolicyRejected, $"Security policy '{policyUri}' is not offered by this server (OPC 10000-6 §6.7.2.3)");
     }
 
     /// <summary>The endpoint URL the client sent in Hello.</summary>
@@ -176,6 +201,13 @@ public sealed class UaServerChannel : UaSecureChannel
             throw new UaException(StatusCodes.BadRequestTypeInvalid, "Issue on an open channel (OPC 10000-4 §5.5.2)");
         if (request.RequestType == SecurityTokenRequestType.Renew && State != UaChannelState.Open)
             throw new UaException(StatusCodes.BadRequestTypeInvalid, "Renew before Issue (OPC 10000-4 §5.5.2)");
+        if (request.RequestType == SecurityTokenRequestType.Issue && _modeOffered is not null && Security is IUaModeSelectable selectable)
+        {
+            if (!_modeOffered(Security.PolicyUri, request.SecurityMode))
+                throw new UaException(StatusCodes.BadSecurityModeRejected, $"Security mode {request.SecurityMode} is not offered with {Security.PolicyUri} (OPC 10000-4 §5.5.2)");
+            selectable.Mode = request.SecurityMode;
+        }
+
         if (request.SecurityMode != Security.Mode)
             throw new UaException(StatusCodes.BadSecurityModeRejected, $"Security mode {request.SecurityMode} is not offered (OPC 10000-4 §5.5.2)");
         var lifetime = request.RequestedLifetime == 0 ? 3_600_000u : Math.Clamp(request.RequestedLifetime, 1_000u, 3_600_000u);

@@ -1,8 +1,10 @@
 using System.Collections.Concurrent;
 using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using EdgeCollector.OpcUa.Channel;
 using EdgeCollector.OpcUa.Encoding;
 using EdgeCollector.OpcUa.Messages;
+using EdgeCollector.OpcUa.Security;
 
 namespace EdgeCollector.OpcUa.Client;
 
@@ -28,6 +30,8 @@ public sealed class UaClient : IAsyncDisposable
     private TaskCompletionSource<UaClientChannel> _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private UaClientChannel? _channel;
     private NodeId _authenticationToken = NodeId.Null;
+    private byte[]? _serverNonce;
+    private byte[]? _serverCertificate;
     private string[] _namespaceArray = [UaUris.OpcUaNamespace];
     private int _nextClientHandle;
     private DateTime _lastSessionActivity = DateTime.UtcNow;
@@ -54,6 +58,16 @@ public sealed class UaClient : IAsyncDisposable
 
     /// <summary>Number of successful reconnects.</summary>
     public int ReconnectCount { get; private set; }
+
+    /// <summary>Raised when a reconnect attempt fails, with the delay before the next one (from a background thread).</summary>
+    public event Action<UaClient, Exception, TimeSpan>? ReconnectFailed;
+
+    /// <summary>Failures an operator has to fix (certificates and trust, security policy / mode, signatures, user identity).</summary>
+    public static bool IsSecurityFailure(StatusCode status) =>
+        status == StatusCodes.BadCertificateUntrusted || status == StatusCodes.BadCertificateTimeInvalid || status == StatusCodes.BadCertificateHostNameInvalid
+        || status == StatusCodes.BadCertificateUriInvalid || status == StatusCodes.BadCertificateUseNotAllowed || status == StatusCodes.BadCertificateInvalid
+        || status == StatusCodes.BadSecurityPolicyRejected || status == StatusCodes.BadSecurityModeRejected || status == StatusCodes.BadApplicationSignatureInvalid
+        || status == StatusCodes.BadUserAccessDenied || status == StatusCodes.BadIdentityTokenRejected || status == StatusCodes.BadIdentityTokenInvalid;
 
     /// <summary>Raised on connection state changes (from a background thread).</summary>
     public event Action<UaClient, UaConnectionState>? ConnectionChanged;
@@ -99,7 +113,7 @@ public sealed class UaClient : IAsyncDisposable
 
     private async Task EstablishAsync(bool reconnect, CancellationToken cancellationToken)
     {
-        var channel = await UaClientChannel.ConnectAsync(_options.EndpointUrl, _options.Channel, cancellationToken);
+        var channel = await OpenChannelAsync(cancellationToken);
 
         // Several Publish requests are outstanding; their responses are queued in wire order and handled by one
         // dispatcher, so notifications reach the callback in sequence-number order (OPC 10000-4 §5.13.1).
@@ -144,8 +158,40 @@ public sealed class UaClient : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Opens the secure channel. With <see cref="UaClientOptions.Security"/>: discovery over a None channel
+    /// (GetEndpoints, OPC 10000-4 §5.4.4), the endpoint with the configured policy and mode, the server certificate
+    /// checked against the PKI store (trust, validity, host name, ApplicationUri, key usage), then the secure channel.
+    /// </summary>
+    private async Task<UaClientChannel> OpenChannelAsync(CancellationToken cancellationToken)
+    {
+        var security = _options.Security;
+        if (security is null)
+            return await UaClientChannel.ConnectAsync(_options.EndpointUrl, _options.Channel, cancellationToken);
+        if (security.Mode is not (MessageSecurityMode.Sign or MessageSecurityMode.SignAndEncrypt))
+            throw new UaException(StatusCodes.BadSecurityModeRejected, $"Security mode {security.Mode} needs no certificates; leave UaClientOptions.Security null for None");
+        var discovery = _options.Channel with { Security = static () => UaSecurityNone.Instance };
+        var endpoints = await GetEndpointsAsync(_options.EndpointUrl, discovery, cancellationToken);
+        var endpoint = endpoints.FirstOrDefault(e => e.SecurityMode == security.Mode && string.Equals(e.SecurityPolicyUri, security.Policy.Uri, StringComparison.Ordinal));
+        if (endpoint is null)
+        {
+            var offered = string.Join(", ", endpoints.Select(e => $"{e.SecurityPolicyUri?.Split('#').Last()}/{e.SecurityMode}").Distinct(StringComparer.Ordinal));
+            throw new UaException(StatusCodes.BadSecurityPolicyRejected, $"{_options.EndpointUrl} offers no endpoint with {security.Policy.Name}/{security.Mode}; it offers {offered}");
+        }
+
+        if (endpoint.ServerCertificate is not { Length: > 0 } der)
+            throw new UaException(StatusCodes.BadCertificateInvalid, $"The {security.Policy.Name} endpoint of {_options.EndpointUrl} carries no server certificate");
+        var serverCertificate = UaCertificates.Load(der);
+        var (host, _) = UaClientChannel.ParseEndpointUrl(_options.EndpointUrl);
+        security.Store.Validate(serverCertificate, UaPeerRole.Server, endpoint.Server?.ApplicationUri, host);
+        var options = _options.Channel with { Security = () => new UaRsaChannelSecurity(security.Policy, security.Mode, security.Certificate, serverCertificate) };
+        return await UaClientChannel.ConnectAsync(_options.EndpointUrl, options, cancellationToken);
+    }
+
     private async Task CreateSessionAsync(UaClientChannel channel, CancellationToken cancellationToken)
     {
+        var rsa = channel.Security as UaRsaChannelSecurity;
+        var clientNonce = RandomNumberGenerator.GetBytes(32);
         var request = new CreateSessionRequest
         {
             ClientDescription = new ApplicationDescription
@@ -157,11 +203,25 @@ public sealed class UaClient : IAsyncDisposable
             },
             EndpointUrl = _options.EndpointUrl,
             SessionName = _options.SessionName,
-            ClientNonce = RandomNumberGenerator.GetBytes(32),
+            ClientNonce = clientNonce,
+            ClientCertificate = rsa?.LocalCertificate,
             RequestedSessionTimeout = _options.SessionTimeout.TotalMilliseconds,
             MaxResponseMessageSize = (uint)channel.Limits.MaxMessageSize,
         };
         var response = await channel.SendRequestAsync<CreateSessionResponse>(request, null, cancellationToken);
+        if (rsa is not null)
+        {
+            // The server proves it holds the key of its certificate: ServerSignature over ClientCertificate + ClientNonce (OPC 10000-4 §5.6.2.2).
+            if (response.ServerCertificate is not { Length: > 0 } sent || !UaCertificates.LeafOf(sent).AsSpan().SequenceEqual(rsa.RemoteCertificate!.RawData))
+                throw new UaException(StatusCodes.BadCertificateInvalid, "CreateSession names another server certificate than the secure channel");
+            if (!rsa.VerifyData(response.ServerSignature, [.. rsa.LocalCertificate!, .. clientNonce]))
+                throw new UaException(StatusCodes.BadApplicationSignatureInvalid, "The server's CreateSession signature does not verify (OPC 10000-4 §5.6.2)");
+            if (response.ServerNonce is not { Length: >= 32 })
+                throw new UaException(StatusCodes.BadNonceInvalid, "CreateSession returned no 32-byte server nonce (OPC 10000-4 §5.6.2)");
+        }
+
+        _serverNonce = response.ServerNonce;
+        _serverCertificate = response.ServerCertificate;
         SessionId = response.SessionId;
         _authenticationToken = response.AuthenticationToken;
         var endpoints = response.ServerEndpoints;
@@ -178,21 +238,37 @@ public sealed class UaClient : IAsyncDisposable
 
     private async Task ActivateAsync(UaClientChannel channel, CancellationToken cancellationToken)
     {
+        // The client proves it holds the key of its certificate: ClientSignature over ServerCertificate + the last ServerNonce (OPC 10000-4 §5.6.3.2).
+        var rsa = channel.Security as UaRsaChannelSecurity;
+        var signature = rsa is null ? new SignatureData() : rsa.SignData([.. _serverCertificate ?? rsa.RemoteCertificate!.RawData, .. _serverNonce ?? []]);
         var request = new ActivateSessionRequest
         {
-            ClientSignature = new SignatureData(),
+            ClientSignature = signature,
             UserTokenSignature = new SignatureData(),
             LocaleIds = ["en"],
             UserIdentityToken = new ExtensionObject(CreateIdentityToken()),
         };
         request.RequestHeader.AuthenticationToken = _authenticationToken;
-        await channel.SendRequestAsync<ActivateSessionResponse>(request, null, cancellationToken);
+        ActivateSessionResponse response;
+        try
+        {
+            response = await channel.SendRequestAsync<ActivateSessionResponse>(request, null, cancellationToken);
+        }
+        catch (UaServiceException ex) when (_options.User is not null
+            && (ex.Status == StatusCodes.BadUserAccessDenied || ex.Status == StatusCodes.BadIdentityTokenRejected || ex.Status == StatusCodes.BadIdentityTokenInvalid))
+        {
+            throw new UaServiceException(ex.Status, $"The server refused user '{_options.User.UserName}' (wrong user name or password, or a user token policy it does not accept)");
+        }
+
+        if (response.ServerNonce is { Length: > 0 } next)
+            _serverNonce = next;
     }
 
     /// <summary>
-    /// Builds the identity token. A password goes in clear only when the chosen user token policy's
-    /// effective SecurityPolicy is None (OPC 10000-4 §7.41.4: the token is encrypted with the policy's
-    /// algorithm; for None there is none). A policy that asks for encryption is refused here, not sent in clear.
+    /// Builds the identity token (OPC 10000-4 §7.41). The password is encrypted with the asymmetric encryption algorithm of
+    /// the user token policy's SecurityPolicy (the endpoint's when the token policy names none), also over a None channel
+    /// when the server asks: plaintext = UInt32 length | password (UTF-8) | last server nonce, RSA-OAEP with the server
+    /// certificate's key (§7.41.2.2, legacy format). It goes in clear only when the effective policy is None.
     /// </summary>
     private IUaEncodeable CreateIdentityToken()
     {
@@ -205,21 +281,60 @@ public sealed class UaClient : IAsyncDisposable
             return new AnonymousIdentityToken { PolicyId = anonymous?.PolicyId ?? "anonymous" };
         }
 
-        var policy = policies.FirstOrDefault(p => p.TokenType == UserTokenType.UserName)
-            ?? throw new UaException(StatusCodes.BadIdentityTokenRejected, "The endpoint does not accept user name tokens");
-        var tokenPolicy = string.IsNullOrEmpty(policy.SecurityPolicyUri) ? Endpoint!.SecurityPolicyUri : policy.SecurityPolicyUri;
-        if (!string.Equals(tokenPolicy, UaUris.SecurityPolicyNone, StringComparison.Ordinal))
+        UserTokenPolicy? policy = null;
+        UaSecurityPolicy? tokenPolicy = null;
+        UaException? refused = null;
+        foreach (var candidate in policies.Where(p => p.TokenType == UserTokenType.UserName))
         {
-            throw new UaException(StatusCodes.BadSecurityPolicyRejected,
-                $"User token policy '{policy.PolicyId}' requires the password to be encrypted with {tokenPolicy}; this client sends passwords in clear only when the policy is None");
+            try
+            {
+                tokenPolicy = UaSecurityPolicy.Find(string.IsNullOrEmpty(candidate.SecurityPolicyUri) ? Endpoint!.SecurityPolicyUri : candidate.SecurityPolicyUri);
+                policy = candidate;
+                break;
+            }
+            catch (UaException ex)
+            {
+                refused = ex;
+            }
         }
 
-        return new UserNameIdentityToken
+        if (policy is null)
         {
-            PolicyId = policy.PolicyId,
-            UserName = _options.User.UserName,
-            Password = System.Text.Encoding.UTF8.GetBytes(_options.User.Password),
-        };
+            throw refused is null
+                ? new UaException(StatusCodes.BadIdentityTokenRejected, "The endpoint does not accept user name tokens")
+                : new UaException(StatusCodes.BadIdentityTokenRejected, "No user name token policy of the endpoint can be used: " + refused.Message, refused);
+        }
+
+        var password = System.Text.Encoding.UTF8.GetBytes(_options.User.Password);
+        if (tokenPolicy is null)
+            return new UserNameIdentityToken { PolicyId = policy.PolicyId, UserName = _options.User.UserName, Password = password };
+
+        var certificateBytes = Endpoint!.ServerCertificate is { Length: > 0 } fromEndpoint ? fromEndpoint : _serverCertificate;
+        if (certificateBytes is not { Length: > 0 })
+            throw new UaException(StatusCodes.BadCertificateInvalid, $"User token policy '{policy.PolicyId}' asks for {tokenPolicy.Name} but the server sent no certificate to encrypt with");
+        if (_serverNonce is not { Length: >= 32 } nonce)
+            throw new UaException(StatusCodes.BadNonceInvalid, "The server sent no nonce to encrypt the password with (OPC 10000-4 §7.41.2.2)");
+        using var certificate = UaCertificates.Load(certificateBytes);
+        using var key = certificate.GetRSAPublicKey() ?? throw new UaException(StatusCodes.BadCertificateInvalid, "The server certificate has no RSA key");
+        var plain = new byte[4 + password.Length + nonce.Length];
+        try
+        {
+            System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(plain, (uint)(password.Length + nonce.Length));
+            password.CopyTo(plain, 4);
+            nonce.CopyTo(plain, 4 + password.Length);
+            return new UserNameIdentityToken
+            {
+                PolicyId = policy.PolicyId,
+                UserName = _options.User.UserName,
+                Password = UaCrypto.RsaEncrypt(tokenPolicy.AsymmetricEncryption, key, plain, allowPartial: true),
+                EncryptionAlgorithm = tokenPolicy.AsymmetricEncryptionUri,
+            };
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(plain);
+            CryptographicOperations.ZeroMemory(password);
+        }
     }
 
     private async Task<bool> TryActivateAsync(UaClientChannel channel, CancellationToken cancellationToken)
@@ -326,9 +441,12 @@ public sealed class UaClient : IAsyncDisposable
                     ReconnectCount++;
                     break;
                 }
-                catch (Exception) when (!stop.IsCancellationRequested)
+                catch (Exception ex) when (!stop.IsCancellationRequested)
                 {
-                    await Task.Delay(_options.ReconnectDelay, stop).ContinueWith(static _ => { }, TaskScheduler.Default);
+                    // A certificate, policy or user failure does not heal in half a second: wait longer (no retry storm).
+                    var delay = ex is UaException ua && IsSecurityFailure(ua.Status) ? _options.SecurityRetryDelay : _options.ReconnectDelay;
+                    ReconnectFailed?.Invoke(this, ex, delay);
+                    await Task.Delay(delay, stop).ContinueWith(static _ => { }, TaskScheduler.Default);
                 }
                 catch (OperationCanceledException)
                 {

@@ -103,6 +103,24 @@ public static class StatusCodes
     /// <summary>BadCertificateInvalid (0x80120000).</summary>
     public static readonly StatusCode BadCertificateInvalid = new(0x80120000);
 
+    /// <summary>BadCertificateTimeInvalid (0x80140000).</summary>
+    public static readonly StatusCode BadCertificateTimeInvalid = new(0x80140000);
+
+    /// <summary>BadCertificateHostNameInvalid (0x80160000).</summary>
+    public static readonly StatusCode BadCertificateHostNameInvalid = new(0x80160000);
+
+    /// <summary>BadCertificateUriInvalid (0x80170000).</summary>
+    public static readonly StatusCode BadCertificateUriInvalid = new(0x80170000);
+
+    /// <summary>BadCertificateUseNotAllowed (0x80180000).</summary>
+    public static readonly StatusCode BadCertificateUseNotAllowed = new(0x80180000);
+
+    /// <summary>BadUserSignatureInvalid (0x80570000).</summary>
+    public static readonly StatusCode BadUserSignatureInvalid = new(0x80570000);
+
+    /// <summary>BadApplicationSignatureInvalid (0x80580000).</summary>
+    public static readonly StatusCode BadApplicationSignatureInvalid = new(0x80580000);
+
     /// <summary>BadSecurityChecksFailed (0x80130000).</summary>
     public static readonly StatusCode BadSecurityChecksFailed = new(0x80130000);
 
@@ -425,6 +443,12 @@ public static class StatusCodes
         [0x80100000] = "BadTooManyOperations",
         [0x80110000] = "BadDataTypeIdUnknown",
         [0x80120000] = "BadCertificateInvalid",
+        [0x80140000] = "BadCertificateTimeInvalid",
+        [0x80160000] = "BadCertificateHostNameInvalid",
+        [0x80170000] = "BadCertificateUriInvalid",
+        [0x80180000] = "BadCertificateUseNotAllowed",
+        [0x80570000] = "BadUserSignatureInvalid",
+        [0x80580000] = "BadApplicationSignatureInvalid",
         [0x80130000] = "BadSecurityChecksFailed",
         [0x801A0000] = "BadCertificateUntrusted",
         [0x801F0000] = "BadUserAccessDenied",

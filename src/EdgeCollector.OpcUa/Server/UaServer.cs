@@ -2,9 +2,11 @@ using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using EdgeCollector.OpcUa.Channel;
 using EdgeCollector.OpcUa.Encoding;
 using EdgeCollector.OpcUa.Messages;
+using EdgeCollector.OpcUa.Security;
 
 namespace EdgeCollector.OpcUa.Server;
 
@@ -44,6 +46,21 @@ public sealed record UaServerOptions
     /// <summary>Creates the security policy of each accepted channel; None unless configured (part 2 adds signing and encryption).</summary>
     public Func<IUaChannelSecurity> Security { get; init; } = static () => UaSecurityNone.Instance;
 
+    /// <summary>
+    /// Signed / encrypted endpoints (policy × mode). Non-empty needs <see cref="Certificate"/> and <see cref="CertificateStore"/>;
+    /// a None channel then serves discovery only unless <see cref="OfferNone"/>.
+    /// </summary>
+    public IReadOnlyList<UaEndpointSecurity> SecureEndpoints { get; init; } = [];
+
+    /// <summary>Offer the <see cref="Security"/> (None by default) endpoint for sessions; when false, None channels serve discovery only.</summary>
+    public bool OfferNone { get; init; } = true;
+
+    /// <summary>Our application instance certificate with its private key (for <see cref="SecureEndpoints"/>).</summary>
+    public X509Certificate2? Certificate { get; init; }
+
+    /// <summary>Decides which client certificates are trusted (for <see cref="SecureEndpoints"/>).</summary>
+    public UaCertificateStore? CertificateStore { get; init; }
+
     /// <summary>Shortest session timeout granted.</summary>
     public TimeSpan MinSessionTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
@@ -54,8 +71,13 @@ public sealed record UaServerOptions
     public int MaxPublishRequestsPerSession { get; init; } = 10;
 }
 
+/// <summary>A signed or encrypted endpoint offered by <see cref="UaServer"/>.</summary>
+/// <param name="Policy">The security policy.</param>
+/// <param name="Mode">Sign or SignAndEncrypt.</param>
+public sealed record UaEndpointSecurity(UaSecurityPolicy Policy, MessageSecurityMode Mode);
+
 /// <summary>
-/// An OPC UA server over opc.tcp with SecurityPolicy None: discovery (GetEndpoints, FindServers), sessions
+/// An OPC UA server over opc.tcp with SecurityPolicy None and the RSA policies of <see cref="UaSecurityPolicy"/>: discovery (GetEndpoints, FindServers), sessions
 /// (anonymous and user name), Browse/BrowseNext/TranslateBrowsePaths, Read/Write, subscriptions with
 /// data-change notifications, keep-alives, Republish and TransferSubscriptions. Serves a <see cref="UaAddressSpace"/>.
 /// </summary>
@@ -102,6 +124,8 @@ public sealed class UaServer : IUaRequestHandler, IAsyncDisposable
     /// <summary>Starts listening.</summary>
     public Task StartAsync(CancellationToken cancellationToken = default)
     {
+        if (_options.SecureEndpoints.Count > 0 && (_options.Certificate?.HasPrivateKey != true || _options.CertificateStore is null))
+            throw new InvalidOperationException("UaServerOptions.SecureEndpoints needs Certificate (with its private key) and CertificateStore");
         _listener = new TcpListener(IPAddress.Parse(_options.Host), _options.Port);
         _listener.Start();
         Port = ((IPEndPoint)_listener.LocalEndpoint).Port;
@@ -125,7 +149,9 @@ public sealed class UaServer : IUaRequestHandler, IAsyncDisposable
             }
 
             socket.NoDelay = true;
-            var channel = new UaServerChannel(new NetworkStream(socket, ownsSocket: true), this, (uint)Interlocked.Increment(ref _nextChannelId), _options.Limits, TimeSpan.FromSeconds(10), _options.Security());
+            var secure = _options.SecureEndpoints.Count > 0;
+            var channel = new UaServerChannel(new NetworkStream(socket, ownsSocket: true), this, (uint)Interlocked.Increment(ref _nextChannelId), _options.Limits, TimeSpan.FromSeconds(10), _options.Security(),
+                secure ? SelectSecurity : null, secure ? ModeOffered : null);
             _channels[channel] = RunChannelAsync(channel);
         }
     }
@@ -157,7 +183,59 @@ public sealed class UaServer : IUaRequestHandler, IAsyncDisposable
         }
     }
 
+    /// <summary>A fresh policy instance for the SecurityPolicyUri of a client's first OpenSecureChannel; None always serves discovery.</summary>
+    private IUaChannelSecurity? SelectSecurity(string policyUri)
+    {
+        var plain = _options.Security();
+        if (string.Equals(policyUri, plain.PolicyUri, StringComparison.Ordinal))
+            return plain;
+        if (UaSecurityPolicy.IsNone(policyUri))
+            return UaSecurityNone.Instance;
+        var endpoint = _options.SecureEndpoints.FirstOrDefault(e => string.Equals(e.Policy.Uri, policyUri, StringComparison.Ordinal));
+        if (endpoint is null)
+            return null;
+        var store = _options.CertificateStore!;
+        return new UaRsaChannelSecurity(endpoint.Policy, endpoint.Mode, _options.Certificate!, null,
+            certificate => store.Validate(certificate, UaPeerRole.Client, null, null));
+    }
+
+    private bool ModeOffered(string policyUri, MessageSecurityMode mode) =>
+        _options.SecureEndpoints.Any(e => e.Mode == mode && string.Equals(e.Policy.Uri, policyUri, StringComparison.Ordinal));
+
+    private bool SessionsAllowedOn(UaServerChannel channel) =>
+        channel.Security is UaRsaChannelSecurity || _options.OfferNone || !UaSecurityPolicy.IsNone(channel.Security.PolicyUri);
+
     private EndpointDescription[] Endpoints()
+    {
+        var secure = _options.SecureEndpoints.Select(e =>
+        {
+            var tokens = new List<UserTokenPolicy>();
+            if (_options.AllowAnonymous)
+                tokens.Add(new UserTokenPolicy { PolicyId = "anonymous", TokenType = UserTokenType.Anonymous });
+            if (_options.ValidateUser is not null)
+            {
+                // The password is encrypted with the endpoint's policy (OPC 10000-4 §7.41.2.2).
+                tokens.Add(new UserTokenPolicy { PolicyId = "username-" + e.Policy.Name, TokenType = UserTokenType.UserName, SecurityPolicyUri = e.Policy.Uri });
+            }
+
+            return new EndpointDescription
+            {
+                EndpointUrl = EndpointUrl,
+                Server = Application(),
+                ServerCertificate = _options.Certificate!.RawData,
+                SecurityMode = e.Mode,
+                SecurityPolicyUri = e.Policy.Uri,
+                UserIdentityTokens = tokens.ToArray(),
+                TransportProfileUri = UaUris.UaTcpTransport,
+                SecurityLevel = (byte)(e.Mode == MessageSecurityMode.SignAndEncrypt ? 3 : 2),
+            };
+        }).ToArray();
+        if (secure.Length > 0 && !_options.OfferNone)
+            return secure;
+        return [.. PlainEndpoints(), .. secure];
+    }
+
+    private EndpointDescription[] PlainEndpoints()
     {
         var tokens = new List<UserTokenPolicy>();
         if (_options.AllowAnonymous)
@@ -286,10 +364,32 @@ public sealed class UaServer : IUaRequestHandler, IAsyncDisposable
 
     private CreateSessionResponse CreateSession(UaServerChannel channel, CreateSessionRequest request)
     {
+        if (!SessionsAllowedOn(channel))
+            throw new UaException(StatusCodes.BadSecurityPolicyRejected, "SecurityPolicy None serves discovery only on this server (OPC 10000-4 §5.4)");
         if (_sessions.Count >= _options.MaxSessions)
             throw new UaException(StatusCodes.BadTooManySessions, "Too many sessions");
+        var rsa = channel.Security as UaRsaChannelSecurity;
+        var serverSignature = new SignatureData();
+        if (rsa is not null)
+        {
+            // The client certificate must be the channel's and carry the ApplicationUri the client claims (OPC 10000-4 §5.6.2.2).
+            if (request.ClientCertificate is not { Length: > 0 } clientCertificate || !UaCertificates.LeafOf(clientCertificate).AsSpan().SequenceEqual(rsa.RemoteCertificate!.RawData))
+                throw new UaException(StatusCodes.BadCertificateInvalid, "CreateSession names another client certificate than the secure channel");
+            var uri = request.ClientDescription?.ApplicationUri;
+            if (uri is null || !UaCertificates.Uris(rsa.RemoteCertificate).Contains(uri, StringComparer.Ordinal))
+                throw new UaException(StatusCodes.BadCertificateUriInvalid, $"The client certificate does not carry ApplicationUri '{uri}'");
+            if (request.ClientNonce is not { Length: >= 32 } clientNonce)
+                throw new UaException(StatusCodes.BadNonceInvalid, "CreateSession needs a client nonce of at least 32 bytes (OPC 10000-4 §5.6.2)");
+            serverSignature = rsa.SignData([.. clientCertificate, .. clientNonce]);
+        }
+
         var timeout = TimeSpan.FromMilliseconds(Math.Clamp(double.IsNaN(request.RequestedSessionTimeout) ? 0 : request.RequestedSessionTimeout, _options.MinSessionTimeout.TotalMilliseconds, 3_600_000));
-        var session = new UaServerSession(new NodeId(1, Guid.NewGuid()), new NodeId(0, RandomNumberGenerator.GetBytes(32)), timeout, channel);
+        var session = new UaServerSession(new NodeId(1, Guid.NewGuid()), new NodeId(0, RandomNumberGenerator.GetBytes(32)), timeout, channel)
+        {
+            ServerNonce = RandomNumberGenerator.GetBytes(32),
+            ClientCertificate = rsa is null ? null : request.ClientCertificate,
+            PolicyUri = channel.Security.PolicyUri,
+        };
         _sessions[session.AuthenticationToken] = session;
         return new CreateSessionResponse
         {
@@ -297,9 +397,10 @@ public sealed class UaServer : IUaRequestHandler, IAsyncDisposable
             SessionId = session.SessionId,
             AuthenticationToken = session.AuthenticationToken,
             RevisedSessionTimeout = timeout.TotalMilliseconds,
-            ServerNonce = RandomNumberGenerator.GetBytes(32),
+            ServerNonce = session.ServerNonce,
+            ServerCertificate = rsa is null ? null : _options.Certificate!.RawData,
             ServerEndpoints = Endpoints(),
-            ServerSignature = new SignatureData(),
+            ServerSignature = serverSignature,
             MaxRequestMessageSize = (uint)_options.Limits.MaxMessageSize,
         };
     }
@@ -308,6 +409,23 @@ public sealed class UaServer : IUaRequestHandler, IAsyncDisposable
     {
         if (!_sessions.TryGetValue(request.RequestHeader.AuthenticationToken, out var session))
             throw new UaException(StatusCodes.BadSessionIdInvalid, "Unknown authentication token (OPC 10000-4 §5.6.3)");
+        if (!SessionsAllowedOn(channel))
+            throw new UaException(StatusCodes.BadSecurityPolicyRejected, "SecurityPolicy None serves discovery only on this server (OPC 10000-4 §5.4)");
+        if (!string.Equals(session.PolicyUri, channel.Security.PolicyUri, StringComparison.Ordinal))
+            throw new UaException(StatusCodes.BadSecurityPolicyRejected, "A session is re-activated only on a channel with its own security policy");
+        var rsa = channel.Security as UaRsaChannelSecurity;
+        byte[] nonce;
+        lock (session.Gate)
+            nonce = session.ServerNonce;
+        if (rsa is not null)
+        {
+            // ClientSignature over ServerCertificate + the last ServerNonce, with the channel's client certificate (OPC 10000-4 §5.6.3.2).
+            if (session.ClientCertificate is null || !UaCertificates.LeafOf(session.ClientCertificate).AsSpan().SequenceEqual(rsa.RemoteCertificate!.RawData))
+                throw new UaException(StatusCodes.BadApplicationSignatureInvalid, "The session was created with another client certificate");
+            if (!rsa.VerifyData(request.ClientSignature, [.. _options.Certificate!.RawData, .. nonce]))
+                throw new UaException(StatusCodes.BadApplicationSignatureInvalid, "The client's ActivateSession signature does not verify (OPC 10000-4 §5.6.3)");
+        }
+
         string? user;
         switch (request.UserIdentityToken?.Body)
         {
@@ -315,10 +433,8 @@ public sealed class UaServer : IUaRequestHandler, IAsyncDisposable
             case AnonymousIdentityToken when _options.AllowAnonymous:
                 user = null;
                 break;
-            case UserNameIdentityToken token when _options.ValidateUser is not null && token.PolicyId == "username":
-                if (token.EncryptionAlgorithm is { Length: > 0 })
-                    throw new UaException(StatusCodes.BadIdentityTokenInvalid, "Encrypted passwords need a security policy (OPC 10000-4 §7.41.4)");
-                var password = System.Text.Encoding.UTF8.GetString(token.Password ?? []);
+            case UserNameIdentityToken token when _options.ValidateUser is not null && IsUserPolicy(token.PolicyId, rsa):
+                var password = rsa is null ? ClearPassword(token) : DecryptPassword(token, rsa.Policy, nonce);
                 if (!_options.ValidateUser(token.UserName ?? "", password))
                     throw new UaException(StatusCodes.BadUserAccessDenied, "User name or password rejected");
                 user = token.UserName;
@@ -327,6 +443,7 @@ public sealed class UaServer : IUaRequestHandler, IAsyncDisposable
                 throw new UaException(StatusCodes.BadIdentityTokenInvalid, "Identity token type not accepted (OPC 10000-4 §5.6.3)");
         }
 
+        var next = RandomNumberGenerator.GetBytes(32);
         lock (session.Gate)
         {
             // Re-activation on a new channel (after a reconnect) must come from the same user (OPC 10000-4 §5.6.3.1).
@@ -335,10 +452,58 @@ public sealed class UaServer : IUaRequestHandler, IAsyncDisposable
             session.UserName = user;
             session.Channel = channel;
             session.Activated = true;
+            session.ServerNonce = next;
             session.Touch();
         }
 
-        return new ActivateSessionResponse { ResponseHeader = Header(request), ServerNonce = RandomNumberGenerator.GetBytes(32), Results = [] };
+        return new ActivateSessionResponse { ResponseHeader = Header(request), ServerNonce = next, Results = [] };
+    }
+
+    private static bool IsUserPolicy(string? policyId, UaRsaChannelSecurity? rsa) =>
+        string.Equals(policyId, rsa is null ? "username" : "username-" + rsa.Policy.Name, StringComparison.Ordinal);
+
+    private static string ClearPassword(UserNameIdentityToken token)
+    {
+        if (token.EncryptionAlgorithm is { Length: > 0 })
+            throw new UaException(StatusCodes.BadIdentityTokenInvalid, "The None endpoint's user token policy takes the password in clear (OPC 10000-4 §7.41.4)");
+        return System.Text.Encoding.UTF8.GetString(token.Password ?? []);
+    }
+
+    /// <summary>
+    /// Decrypts a UserNameIdentityToken password (OPC 10000-4 §7.41.2.2, legacy format): RSA-OAEP with our key, then
+    /// UInt32 length | password | the server nonce last sent to this session.
+    /// </summary>
+    private string DecryptPassword(UserNameIdentityToken token, UaSecurityPolicy policy, byte[] nonce)
+    {
+        if (!string.Equals(token.EncryptionAlgorithm, policy.AsymmetricEncryptionUri, StringComparison.Ordinal))
+            throw new UaException(StatusCodes.BadIdentityTokenInvalid, $"The password must be encrypted with {policy.AsymmetricEncryptionUri} (OPC 10000-4 §7.41.2.2)");
+        using var key = _options.Certificate!.GetRSAPrivateKey()!;
+        byte[] plain;
+        try
+        {
+            plain = UaCrypto.RsaDecrypt(policy.AsymmetricEncryption, key, token.Password ?? []);
+        }
+        catch (UaException ex)
+        {
+            throw new UaException(StatusCodes.BadIdentityTokenInvalid, "The encrypted password does not decrypt", ex);
+        }
+
+        try
+        {
+            if (plain.Length < 4)
+                throw new UaException(StatusCodes.BadIdentityTokenInvalid, "The encrypted password is too short");
+            var length = System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(plain);
+            if (length > plain.Length - 4 || length < nonce.Length)
+                throw new UaException(StatusCodes.BadIdentityTokenInvalid, "The encrypted password has a wrong length field");
+            var secret = plain.AsSpan(4, (int)length);
+            if (!CryptographicOperations.FixedTimeEquals(secret[^nonce.Length..], nonce))
+                throw new UaException(StatusCodes.BadIdentityTokenInvalid, "The encrypted password does not end with the server nonce (replayed token?)");
+            return System.Text.Encoding.UTF8.GetString(secret[..^nonce.Length]);
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(plain);
+        }
     }
 
     private void RemoveSession(UaServerSession session, bool deleteSubscriptions)

@@ -30,6 +30,15 @@ internal sealed class UaServerSession
 
     public bool Activated { get; set; }
 
+    /// <summary>The last nonce sent (CreateSession / ActivateSession); the client signs it and appends it to encrypted passwords.</summary>
+    public byte[] ServerNonce { get; set; } = [];
+
+    /// <summary>The client certificate given in CreateSession (secure channels only).</summary>
+    public byte[]? ClientCertificate { get; set; }
+
+    /// <summary>The SecurityPolicyUri of the channel the session was created on; re-activation must use the same.</summary>
+    public string PolicyUri { get; set; } = UaUris.SecurityPolicyNone;
+
     /// <summary>The user name, or null for anonymous; subscriptions transfer only between equal identities.</summary>
     public string? UserName { get; set; }
 

@@ -32,6 +32,7 @@ public static class CommandLine
         root.Subcommands.Add(DeviceCommands.Scale());
         root.Subcommands.Add(OperatorCommands.Build());
         root.Subcommands.Add(OpcUaCommands.Build());
+        root.Subcommands.Add(CertsCommand.Build());
         return root;
     }
 

@@ -6,9 +6,31 @@ using EdgeCollector.OpcUa.Messages;
 
 namespace EdgeCollector.Cli;
 
-/// <summary><c>edgecollector opcua browse|read</c>: commissioning against a PLC or SCADA server (SecurityPolicy None for now).</summary>
+/// <summary>
+/// <c>edgecollector opcua browse|read</c>: commissioning against a PLC or SCADA server, with SecurityPolicy None or, with
+/// <c>--mode</c> and <c>--policy</c>, signed / encrypted using the PKI folder of <c>edgecollector certs</c>.
+/// </summary>
 public static class OpcUaCommands
 {
+    /// <summary>Runs a command; an OPC UA failure (e.g. BadCertificateUntrusted with its "certs trust" hint) or a bad option prints one line.</summary>
+    private static async Task<int> Reporting(Func<Task<int>> action)
+    {
+        try
+        {
+            return await action();
+        }
+        catch (UaException ex)
+        {
+            Console.Error.WriteLine($"{ex.Status.Name}: {ex.Message}");
+            return ExitCodes.Failure;
+        }
+        catch (ArgumentException ex)
+        {
+            Console.Error.WriteLine(ex.Message);
+            return ExitCodes.BadInput;
+        }
+    }
+
     public static Command Build()
     {
         var endpoint = new Argument<string>("endpoint") { Description = "opc.tcp://host:port[/path]" };
@@ -16,9 +38,10 @@ public static class OpcUaCommands
         var browse = new Command("browse", "List the references of a node (follows BrowseNext).");
         browse.Arguments.Add(endpoint);
         browse.Arguments.Add(node);
-        browse.SetAction(async (parse, ct) =>
+        CertsCommand.AddSecurityOptions(browse);
+        browse.SetAction((parse, ct) => Reporting(async () =>
         {
-            await using var client = await UaClient.ConnectAsync(new UaClientOptions { EndpointUrl = parse.GetValue(endpoint)!, AutoReconnect = false }, ct);
+            await using var client = await UaClient.ConnectAsync(CertsCommand.ClientOptions(parse, parse.GetValue(endpoint)!), ct);
             var start = parse.GetValue(node) is { } text ? await client.ResolveNodeIdAsync(text, ct) : WellKnownNodes.ObjectsFolder;
             foreach (var r in await client.BrowseAsync(start, cancellationToken: ct))
             {
@@ -27,15 +50,16 @@ public static class OpcUaCommands
 
             await client.CloseAsync(ct);
             return ExitCodes.Ok;
-        });
+        }));
 
         var nodes = new Argument<string[]>("nodes") { Description = "One or more NodeIds.", Arity = ArgumentArity.OneOrMore };
         var read = new Command("read", "Read the values of nodes with status and source timestamp.");
         read.Arguments.Add(endpoint);
         read.Arguments.Add(nodes);
-        read.SetAction(async (parse, ct) =>
+        CertsCommand.AddSecurityOptions(read);
+        read.SetAction((parse, ct) => Reporting(async () =>
         {
-            await using var client = await UaClient.ConnectAsync(new UaClientOptions { EndpointUrl = parse.GetValue(endpoint)!, AutoReconnect = false }, ct);
+            await using var client = await UaClient.ConnectAsync(CertsCommand.ClientOptions(parse, parse.GetValue(endpoint)!), ct);
             int bad = 0;
             foreach (var text in parse.GetValue(nodes)!)
             {
@@ -48,7 +72,7 @@ public static class OpcUaCommands
 
             await client.CloseAsync(ct);
             return bad == 0 ? ExitCodes.Ok : ExitCodes.Failure;
-        });
+        }));
 
         var command = new Command("opcua", "OPC UA commissioning tools.");
         command.Subcommands.Add(browse);

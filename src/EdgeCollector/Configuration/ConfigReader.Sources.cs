@@ -107,13 +107,15 @@ public sealed partial class ConfigReader
         var security = node["Security"];
         SecurityMode? mode = null;
         string? policy = null;
+        string? pkiDir = null;
+        var autoAccept = false;
         if (!security.Exists)
         {
             security.Error("required: { \"Mode\": \"Sign\" | \"SignAndEncrypt\", \"Policy\": … }, or { \"Mode\": \"None\" } to connect without security (never the default)");
         }
         else if (security.IsObject())
         {
-            security.AllowOnly(["Mode", "Policy"]);
+            security.AllowOnly(["Mode", "Policy", "PkiDir", "AutoAcceptUntrusted"]);
             mode = security["Mode"].Enum<SecurityMode>(required: true);
             policy = ReadPolicy(security["Policy"]);
             if (mode == SecurityMode.None && policy is not null && policy != "None")
@@ -122,6 +124,10 @@ public sealed partial class ConfigReader
                 security["Policy"].Error($"Mode {mode} needs a security policy other than None");
             else if (mode is SecurityMode.Sign or SecurityMode.SignAndEncrypt && policy is null && !security["Policy"].Exists)
                 security["Policy"].Error($"required with Mode {mode}: one of {string.Join(", ", SecurityPolicies.SkipLast(1))}");
+            pkiDir = ReadPkiDir(security["PkiDir"]);
+            autoAccept = ReadFlag(security["AutoAcceptUntrusted"]);
+            if (autoAccept && mode == SecurityMode.None)
+                security["AutoAcceptUntrusted"].Error("only applies with Mode Sign or SignAndEncrypt (there is no server certificate to accept with None)");
         }
 
         string? userName = null;
@@ -143,9 +149,44 @@ public sealed partial class ConfigReader
             SecurityPolicy = policy,
             UserName = userName,
             PasswordEnv = passwordEnv,
+            PkiDir = pkiDir,
+            AutoAcceptUntrusted = autoAccept,
             PublishingIntervalMs = node["PublishingIntervalMs"].Int(1, int.MaxValue) ?? SourceDefaults.PublishingIntervalMs,
             Tags = ReadTags(node["Tags"], SourceType.OpcUa),
         };
+    }
+
+    /// <summary>Security.PkiDir: a folder path (created on first start); an existing file there is an error.</summary>
+    private static string? ReadPkiDir(ConfigNode node)
+    {
+        var text = node.Name(required: false);
+        if (text is null)
+            return null;
+        if (text.IndexOfAny(Path.GetInvalidPathChars()) >= 0)
+        {
+            node.Error($"'{ConfigNode.Shorten(text)}' is not a valid path");
+            return null;
+        }
+
+        if (File.Exists(text))
+        {
+            node.Error($"'{ConfigNode.Shorten(text)}' is a file; the PKI folder (own, trusted, issuers, rejected) must be a directory");
+            return null;
+        }
+
+        return text;
+    }
+
+    /// <summary>A true / false flag (absent = false).</summary>
+    private static bool ReadFlag(ConfigNode node)
+    {
+        var text = node.Text();
+        if (text is null)
+            return false;
+        if (bool.TryParse(text, out var value))
+            return value;
+        node.Error($"'{ConfigNode.Shorten(text)}' is not true or false");
+        return false;
     }
 
     private static string? ReadPolicy(ConfigNode node)

@@ -30,11 +30,8 @@ public static class SourceFactory
                 case SourceType.Scale:
                     sources.Add(new ScaleSource(s, log));
                     break;
-                case SourceType.OpcUa when s.SecurityMode != SecurityMode.None:
-                    errors.Add($"Sources[{i}].Security.Mode: '{s.SecurityMode}' needs OPC UA message security, which this build does not have yet (issue 6); only Mode None works");
-                    break;
                 case SourceType.OpcUa:
-                    sources.Add(new OpcUaSource(s, log));
+                    sources.Add(new OpcUaSource(s, log, pkiDir: s.PkiDir ?? Path.Combine(config.Storage.DataDir, "pki")));
                     break;
                 default:
                     errors.Add($"Sources[{i}].Type: '{s.Type}' sources are not wired into this build yet");

@@ -67,7 +67,7 @@ public sealed class NodePeer : IDisposable
     }
 
     /// <summary>Starts a peer script and waits (bounded) for its line starting with "READY".</summary>
-    public static async Task<(NodePeer Peer, string ReadyLine)> StartAsync(string script, IEnumerable<string> args, TimeSpan readyTimeout)
+    public static async Task<(NodePeer Peer, string ReadyLine)> StartAsync(string script, IEnumerable<string> args, TimeSpan readyTimeout, IReadOnlyDictionary<string, string>? environment = null)
     {
         var modules = FindNodeModules();
         var scriptPath = Path.Combine(AppContext.BaseDirectory, "peers", script);
@@ -85,6 +85,8 @@ public sealed class NodePeer : IDisposable
         foreach (var a in args)
             info.ArgumentList.Add(a);
         info.Environment["NODE_PATH"] = modules;
+        foreach (var (key, value) in environment ?? new Dictionary<string, string>())
+            info.Environment[key] = value;
         Process process;
         try
         {

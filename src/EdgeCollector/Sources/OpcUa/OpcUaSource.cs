@@ -5,6 +5,9 @@ using EdgeCollector.Core.Configuration;
 using EdgeCollector.Core.Engine;
 using EdgeCollector.OpcUa.Client;
 using EdgeCollector.OpcUa.Encoding;
+using EdgeCollector.OpcUa.Messages;
+using EdgeCollector.OpcUa.Security;
+using StatusCodes = EdgeCollector.OpcUa.Encoding.StatusCodes;
 using EdgeCollector.Pipeline;
 using Microsoft.Extensions.Logging;
 
@@ -17,9 +20,18 @@ namespace EdgeCollector.Sources.OpcUa;
 /// product.md "Unchanged values are still readings": while the subscription is live, every tag's last
 /// value is re-reported each publishing interval (same value, current time), so a flat totaliser
 /// never holds windows back; a lost server reports nothing.
+/// Security (issue 6): with Mode Sign / SignAndEncrypt the source uses the application certificate in
+/// <paramref name="pkiDir"/> (created on first start) and connects only to trusted servers. Certificate, policy and
+/// user failures need an operator, so they are logged once as errors with their status code name and retried slowly.
 /// </summary>
-public sealed class OpcUaSource(SourceConfig config, ILogger log, TimeProvider? time = null) : IInputSource, ISourceDiagnostics
+public sealed class OpcUaSource(SourceConfig config, ILogger log, TimeProvider? time = null, string? pkiDir = null) : IInputSource, ISourceDiagnostics
 {
+    /// <summary>First retry delay after a failure an operator must fix (untrusted or invalid certificate, refused user, policy).</summary>
+    public static readonly TimeSpan OperatorFixBackoff = TimeSpan.FromSeconds(30);
+
+    private UaClientSecurity? _security;
+    private bool _warnedNoPassword;
+
     private readonly TimeProvider _time = time ?? TimeProvider.System;
     private readonly ConcurrentDictionary<string, (double Value, SampleQuality Quality, long ReportedAt)> _last = new(StringComparer.Ordinal);
     private long _lastSign = long.MinValue;
@@ -49,19 +61,52 @@ public sealed class OpcUaSource(SourceConfig config, ILogger log, TimeProvider? 
             {
                 Connected = false;
                 Interlocked.Increment(ref _failures);
-                log.LogWarning("{Source}: {Endpoint}: {Message}; retrying in {Delay}", Name, config.Endpoint, ex.Message, backoff);
+                if (ex is UaException ua && NeedsOperator(ua.Status))
+                {
+                    // No retry storm: these do not heal by themselves (OPC 10000-4 status code named in the message).
+                    backoff = TimeSpan.FromTicks(Math.Max(backoff.Ticks, OperatorFixBackoff.Ticks));
+                    log.LogError("{Source}: {Endpoint}: {Status}: {Message}; retrying in {Delay}", Name, config.Endpoint, ua.Status.Name, ex.Message, backoff);
+                }
+                else
+                {
+                    log.LogWarning("{Source}: {Endpoint}: {Message}; retrying in {Delay}", Name, config.Endpoint, ex.Message, backoff);
+                }
+
                 await Task.Delay(backoff, _time, cancellationToken);
-                backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, TimeSpan.FromSeconds(30).Ticks));
+                backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, Math.Max(OperatorFixBackoff.Ticks * 4, TimeSpan.FromSeconds(30).Ticks)));
             }
         }
     }
 
     private async Task RunSessionAsync(ChannelWriter<SourceItem> writer, CancellationToken ct)
     {
-        var user = config.UserName is { } name ? new UaUserIdentity(name, SecretResolver.Resolve(config.PasswordEnv) ?? "") : null;
-        await using var client = await UaClient.ConnectAsync(new UaClientOptions { EndpointUrl = config.Endpoint!, User = user }, ct);
+        var password = config.UserName is null ? null : SecretResolver.Resolve(config.PasswordEnv);
+        if (config.UserName is not null && password is null && !_warnedNoPassword)
+        {
+            // Only the variable's name is logged, never a value.
+            _warnedNoPassword = true;
+            log.LogError("{Source}: the environment variable {PasswordEnv} named by User.PasswordEnv is not set; connecting as {User} with an empty password", Name, config.PasswordEnv, config.UserName);
+        }
+
+        var user = config.UserName is { } name ? new UaUserIdentity(name, password ?? "") : null;
+        var security = Security();
+        await using var client = await UaClient.ConnectAsync(new UaClientOptions
+        {
+            EndpointUrl = config.Endpoint!,
+            User = user,
+            Security = security,
+            ApplicationUri = security is null ? new UaClientOptions { EndpointUrl = "" }.ApplicationUri : ApplicationUri,
+        }, ct);
         Connected = true;
         Interlocked.Increment(ref _connects);
+        client.ReconnectFailed += (_, ex, delay) =>
+        {
+            Interlocked.Increment(ref _failures);
+            if (ex is UaException ua && NeedsOperator(ua.Status))
+                log.LogError("{Source}: {Endpoint}: reconnect failed: {Status}: {Message}; retrying in {Delay}", Name, config.Endpoint, ua.Status.Name, ex.Message, delay);
+            else
+                log.LogDebug("{Source}: {Endpoint}: reconnect failed: {Message}; retrying in {Delay}", Name, config.Endpoint, ex.Message, delay);
+        };
         client.ConnectionChanged += (_, state) =>
         {
             Connected = state != UaConnectionState.Reconnecting;
@@ -139,6 +184,35 @@ public sealed class OpcUaSource(SourceConfig config, ILogger log, TimeProvider? 
                 await pump;
             }
         }
+    }
+
+    /// <summary>The ApplicationUri of this collector's certificate: one per machine.</summary>
+    public static string ApplicationUri => $"urn:{System.Net.Dns.GetHostName()}:EdgeCollector";
+
+    /// <summary>Status codes that an operator has to fix (certificates, trust, policy, user).</summary>
+    public static bool NeedsOperator(StatusCode status) => UaClient.IsSecurityFailure(status);
+
+    /// <summary>The client security of this source (null for Mode None); the PKI folder and certificate are set up once.</summary>
+    private UaClientSecurity? Security()
+    {
+        if (config.SecurityMode == SecurityMode.None)
+            return null;
+        if (_security is not null)
+            return _security;
+        var policy = UaSecurityPolicy.Find(config.SecurityPolicy) ?? throw new UaException(StatusCodes.BadSecurityPolicyRejected, $"Mode {config.SecurityMode} needs a security policy");
+        var folder = pkiDir ?? config.PkiDir ?? Path.Combine("data", "pki");
+        var store = new UaCertificateStore(folder, config.AutoAcceptUntrusted, line => log.LogWarning("{Source}: {Message}", Name, line));
+        if (config.AutoAcceptUntrusted)
+            log.LogWarning("{Source}: Security.AutoAcceptUntrusted is on: every unknown server certificate is trusted. Labs only; never in a plant.", Name);
+        var certificate = store.LoadOrCreateOwn(ApplicationUri, "EdgeCollector");
+        log.LogInformation("{Source}: {Policy}/{Mode}, application certificate {Thumbprint}, PKI folder {Folder}", Name, policy.Name, config.SecurityMode, certificate.Thumbprint, store.Root);
+        return _security = new UaClientSecurity
+        {
+            Policy = policy,
+            Mode = config.SecurityMode == SecurityMode.Sign ? MessageSecurityMode.Sign : MessageSecurityMode.SignAndEncrypt,
+            Certificate = certificate,
+            Store = store,
+        };
     }
 
     private void Sign() => Interlocked.Exchange(ref _lastSign, _time.GetUtcNow().UtcTicks);
