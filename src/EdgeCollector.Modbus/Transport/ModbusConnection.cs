@@ -110,6 +110,12 @@ public abstract class ModbusConnection : IAsyncDisposable
         throw last!;
     }
 
+    /// <summary>
+    /// Requests this link carries at once: what a poller may keep in flight for one unit. 1 (strictly sequential)
+    /// unless the transport pipelines (Modbus TCP with <see cref="ModbusConnectionOptions.MaxInFlight"/> &gt; 1).
+    /// </summary>
+    public virtual int MaxConcurrentRequests => 1;
+
     /// <summary>Whether repeated timeouts mean the transport itself is dead (true for TCP; a serial line stays open).</summary>
     protected virtual bool BreakOnRepeatedTimeouts => true;
 

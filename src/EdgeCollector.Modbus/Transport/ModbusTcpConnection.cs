@@ -314,6 +314,9 @@ public sealed class ModbusTcpConnection : ModbusConnection
     /// <inheritdoc />
     protected override bool BreakOnRepeatedTimeouts => true;
 
+    /// <inheritdoc />
+    public override int MaxConcurrentRequests => Options.MaxInFlight;
+
     /// <summary>
     /// One pending request's place: a reusable awaitable (no allocation per request), its transaction id while
     /// waiting, and its timer. Exactly one of reply, timeout, cancellation or link failure completes it: whoever

@@ -252,4 +252,70 @@ public sealed class PipeliningTests
         Assert.Equal(0, master.Counters.Timeouts);
         Assert.Equal(ModbusConnectionState.Connected, master.State);
     }
+
+    private static ModbusTag[] Tags(int count) =>
+        [.. Enumerable.Range(0, count).Select(i => new ModbusTag($"t{10 * i}", 1, ModbusArea.Holding, (ushort)(10 * i), ModbusDataType.UInt16))];
+
+    [Fact]
+    public async Task The_poller_keeps_up_to_MaxInFlight_blocks_of_a_unit_in_flight_and_reports_them_in_plan_order()
+    {
+        var held = new List<Request>();
+        await using var device = new ScriptedDevice(async (d, request) =>
+        {
+            // Answers only once 4 requests are outstanding, the last first: a poller reading one block at a time
+            // would never get an answer.
+            held.Add(request);
+            if (held.Count == 4)
+            {
+                for (int i = 3; i >= 0; i--)
+                {
+                    await d.ReplyAsync(held[i]);
+                }
+
+                held.Clear();
+            }
+        });
+        await using var master = new ModbusTcpConnection("127.0.0.1", device.Port, Options(4));
+        var poller = new ModbusPoller(master, Tags(12), new ModbusPollerOptions { MaxGap = 0 });
+        Assert.Equal(12, poller.Plan.Count);
+
+        var samples = await poller.PollOnceAsync().WaitAsync(Bound);
+
+        Assert.Equal(Enumerable.Range(0, 12).Select(i => $"t{10 * i}"), samples.Select(s => s.Tag.Name));
+        Assert.All(samples, s => Assert.Equal(ModbusQuality.Good, s.Quality));
+        Assert.Equal(Enumerable.Range(0, 12).Select(i => (double?)(1000 + (10 * i))), samples.Select(s => s.Value));
+        Assert.Equal(4, master.MaxConcurrentRequests);
+    }
+
+    [Fact]
+    public async Task A_block_whose_reply_is_lost_is_Bad_alone_while_its_siblings_in_flight_are_read()
+    {
+        await using var device = new ScriptedDevice(async (d, request) =>
+        {
+            if (request.Address != 50)
+            {
+                await d.ReplyAsync(request);
+            }
+        });
+        await using var master = new ModbusTcpConnection("127.0.0.1", device.Port, Options(4, timeoutMs: 1000));
+        var poller = new ModbusPoller(master, Tags(12), new ModbusPollerOptions { MaxGap = 0 });
+
+        var samples = await poller.PollOnceAsync().WaitAsync(Bound);
+
+        Assert.Equal(12, samples.Count);
+        var bad = Assert.Single(samples, s => s.Quality != ModbusQuality.Good);
+        Assert.Equal("t50", bad.Tag.Name);
+        Assert.Equal("timeout", bad.Reason);
+        Assert.True(poller.IsBackingOff(1));
+        Assert.Equal(1, master.Counters.Timeouts);
+    }
+
+    [Fact]
+    public async Task Rtu_links_stay_strictly_sequential_whatever_MaxInFlight_says()
+    {
+        await using var rtuOverTcp = ModbusRtuConnection.OverTcp("127.0.0.1", 1, Options(8));
+        await using var tcp = new ModbusTcpConnection("127.0.0.1", 1);
+        Assert.Equal(1, rtuOverTcp.MaxConcurrentRequests);
+        Assert.Equal(1, tcp.MaxConcurrentRequests);
+    }
 }
