@@ -132,9 +132,13 @@ public sealed class ModbusPoller
         else
         {
             var workers = new Task[width];
-            for (int i = 0; i < width; i++)
+            using (_connection.HoldWrites())
             {
-                workers[i] = DrainAsync(unitId, state, run, cancellationToken);
+                // The first request of every reader leaves in one write.
+                for (int i = 0; i < width; i++)
+                {
+                    workers[i] = DrainAsync(unitId, state, run, cancellationToken);
+                }
             }
 
             await Task.WhenAll(workers).ConfigureAwait(false);

@@ -262,14 +262,20 @@ public sealed class ModbusTcpConnection : ModbusConnection
             replies.Clear();
         }
 
+        Flush(session);
+    }
+
+    /// <summary>Ends a batch of <paramref name="session"/> and writes what queued during it, if this call took the writer role.</summary>
+    private void Flush(Session session)
+    {
         if (!session.Uncork())
         {
             return;
         }
 
         // This thread took the writer role for what the callers queued. A write that completes synchronously (the
-        // usual case) costs the receive loop nothing; one that waits on the kernel finishes in the background so
-        // replies keep being read.
+        // usual case) costs the caller nothing; one that waits on the kernel finishes in the background (so the
+        // receive loop keeps reading replies).
         var write = WriteQueuedAsync(session);
         if (write.IsCompletedSuccessfully)
         {
@@ -289,6 +295,31 @@ public sealed class ModbusTcpConnection : ModbusConnection
             catch (IOException)
             {
                 // Already broken through BreakSession; the requests learn of it through their slots.
+            }
+        }
+    }
+
+    /// <inheritdoc />
+    public override IDisposable? HoldWrites()
+    {
+        if (_session is not { } session)
+        {
+            return null;
+        }
+
+        session.Cork();
+        return new WriteHold(this, session);
+    }
+
+    private sealed class WriteHold(ModbusTcpConnection owner, Session session) : IDisposable
+    {
+        private int _disposed;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _disposed, 1) == 0)
+            {
+                owner.Flush(session);
             }
         }
     }
@@ -444,7 +475,7 @@ public sealed class ModbusTcpConnection : ModbusConnection
         private int _queuedLength;
         private byte[]? _spare;
         private bool _writing;
-        private bool _corked;
+        private int _corks;
         private Exception? _closed;
 
         public Session(ModbusTcpConnection owner, Socket socket)
@@ -531,7 +562,7 @@ public sealed class ModbusTcpConnection : ModbusConnection
                 }
 
                 _queuedLength += ModbusTcpCodec.WriteRequest(transactionId, unitId, request, _queued.AsSpan(_queuedLength));
-                if (_writing || _corked)
+                if (_writing || _corks > 0)
                 {
                     return false;
                 }
@@ -541,22 +572,22 @@ public sealed class ModbusTcpConnection : ModbusConnection
             }
         }
 
-        /// <summary>The receive loop starts completing a batch: requests queue without writing.</summary>
+        /// <summary>A batch starts (the receive loop completing replies, or a caller starting several requests): requests queue without writing.</summary>
         public void Cork()
         {
             lock (_queueLock)
             {
-                _corked = true;
+                _corks++;
             }
         }
 
-        /// <summary>Ends a batch. True when the caller took the writer role for bytes queued during it.</summary>
+        /// <summary>Ends a batch. True when the caller took the writer role for bytes queued during it (and no other batch is open).</summary>
         public bool Uncork()
         {
             lock (_queueLock)
             {
-                _corked = false;
-                if (_writing || _queuedLength == 0)
+                _corks--;
+                if (_corks > 0 || _writing || _queuedLength == 0)
                 {
                     return false;
                 }

@@ -318,4 +318,25 @@ public sealed class PipeliningTests
         Assert.Equal(1, rtuOverTcp.MaxConcurrentRequests);
         Assert.Equal(1, tcp.MaxConcurrentRequests);
     }
+
+    [Fact]
+    public async Task Requests_started_while_writes_are_held_leave_when_the_hold_ends()
+    {
+        await using var device = new ScriptedDevice((d, request) => d.ReplyAsync(request));
+        await using var master = new ModbusTcpConnection("127.0.0.1", device.Port, Options(4));
+        Assert.Null(master.HoldWrites()); // not connected yet: nothing to hold
+        _ = await master.ReadRegistersAsync(1, ModbusArea.Holding, 0, 1).WaitAsync(Bound);
+
+        Task<ushort[]>[] reads;
+        using (master.HoldWrites())
+        {
+            reads = [.. Enumerable.Range(1, 4).Select(a => master.ReadRegistersAsync(1, ModbusArea.Holding, (ushort)a, 1))];
+            await Task.Delay(200);
+            Assert.Single(device.Seen); // only the first read reached the device
+        }
+
+        var results = await Task.WhenAll(reads).WaitAsync(Bound);
+        Assert.Equal(new ushort[] { 1001, 1002, 1003, 1004 }, results.Select(r => r[0]));
+        Assert.Equal(5, device.Seen.Count);
+    }
 }
