@@ -63,6 +63,12 @@ public sealed class ModbusTcpConnection : ModbusConnection
     {
         var session = _session ?? throw Break(new IOException($"{Name}: transport closed."));
         await session.InFlight.WaitAsync(cancellationToken).ConfigureAwait(false);
+        if (cancellationToken.IsCancellationRequested)
+        {
+            session.InFlight.Release();
+            cancellationToken.ThrowIfCancellationRequested();
+        }
+
         if (session.RentSlot() is not { } slot)
         {
             session.InFlight.Release();
@@ -444,7 +450,15 @@ public sealed class ModbusTcpConnection : ModbusConnection
             long remaining = Volatile.Read(ref _deadline) - time.GetTimestamp();
             if (remaining > 0)
             {
-                _timer.Change(TimeSpan.FromSeconds((double)remaining / time.TimestampFrequency), Timeout.InfiniteTimeSpan);
+                try
+                {
+                    _timer.Change(TimeSpan.FromSeconds((double)remaining / time.TimestampFrequency), Timeout.InfiniteTimeSpan);
+                }
+                catch (ObjectDisposedException)
+                {
+                    // The session closed meanwhile; closing failed the request already.
+                }
+
                 return;
             }
 
