@@ -69,6 +69,9 @@ public sealed class PipeliningTests
         /// <summary>Bytes of further requests already waiting in the device's receive buffer.</summary>
         public int Waiting => _socket?.Available ?? 0;
 
+        /// <summary>Drops the connection, as a device that reboots does.</summary>
+        public void Hangup() => _socket?.Close();
+
         public async Task ReplyAsync(Request request)
         {
             var reply = new byte[9 + (2 * request.Quantity)];
@@ -338,5 +341,34 @@ public sealed class PipeliningTests
         var results = await Task.WhenAll(reads).WaitAsync(Bound);
         Assert.Equal(new ushort[] { 1001, 1002, 1003, 1004 }, results.Select(r => r[0]));
         Assert.Equal(5, device.Seen.Count);
+    }
+
+    [Fact]
+    public async Task A_dropped_connection_fails_every_request_in_flight_at_once()
+    {
+        var held = new List<Request>();
+        await using var device = new ScriptedDevice((d, request) =>
+        {
+            held.Add(request);
+            if (held.Count == 4)
+            {
+                d.Hangup();
+            }
+
+            return Task.CompletedTask;
+        });
+        await using var master = new ModbusTcpConnection("127.0.0.1", device.Port, Options(4, timeoutMs: 5000));
+
+        var clock = Stopwatch.StartNew();
+        var reads = Enumerable.Range(0, 4).Select(a => master.ReadRegistersAsync(1, ModbusArea.Holding, (ushort)a, 1)).ToArray();
+        foreach (var read in reads)
+        {
+            await Assert.ThrowsAnyAsync<IOException>(() => read.WaitAsync(Bound));
+        }
+
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(4), $"the requests failed after {clock.Elapsed.TotalMilliseconds:0} ms, not when the connection dropped");
+        Assert.Equal(0, master.Counters.Timeouts);
+        Assert.Equal(1, master.Counters.Breaks);
+        Assert.Equal(ModbusConnectionState.Broken, master.State);
     }
 }
