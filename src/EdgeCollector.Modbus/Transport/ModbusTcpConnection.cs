@@ -504,10 +504,19 @@ public sealed class ModbusTcpConnection : ModbusConnection
 
             _slots = new Slot[1 << SlotBits];
             _free = new Stack<Slot>(maxInFlight);
-            for (int i = maxInFlight - 1; i >= 0; i--)
+            // The slots' timers live as long as the session: they must not hold on to the connecting caller's context.
+            AsyncFlowControl? suppressed = ExecutionContext.IsFlowSuppressed() ? null : ExecutionContext.SuppressFlow();
+            try
             {
-                _slots[i] = new Slot(this, i);
-                _free.Push(_slots[i]);
+                for (int i = maxInFlight - 1; i >= 0; i--)
+                {
+                    _slots[i] = new Slot(this, i);
+                    _free.Push(_slots[i]);
+                }
+            }
+            finally
+            {
+                suppressed?.Undo();
             }
 
             InFlight = new SemaphoreSlim(maxInFlight, maxInFlight);
