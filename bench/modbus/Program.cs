@@ -14,8 +14,9 @@ namespace EdgeCollector.Bench.Modbus;
 /// <item><c>master &lt;port&gt; &lt;seconds&gt; &lt;in-flight&gt; &lt;count&gt;</c>: FC03 reads of &lt;count&gt; registers at 0
 /// from unit 1 with &lt;in-flight&gt; concurrent requests on one connection for &lt;seconds&gt; (after a 1 s warm-up);
 /// prints <c>RESULT requests= seconds= cpu=</c>.</item>
-/// <item><c>poll &lt;port&gt; &lt;registers&gt; &lt;seconds&gt; [interval-ms=1000]</c>: a <see cref="ModbusPoller"/> over
-/// &lt;registers&gt;/2 Float32 tags (blocks of 124 registers), one cycle per interval, for &lt;seconds&gt; after 100 warm-up cycles; prints
+/// <item><c>poll &lt;port&gt; &lt;registers&gt; &lt;seconds&gt; [interval-ms=1000] [in-flight=1]</c>: a <see cref="ModbusPoller"/> over
+/// &lt;registers&gt;/2 Float32 tags (blocks of 124 registers) on a link with &lt;in-flight&gt; requests pipelined (1: the
+/// collector's default, one block after the other), one cycle per interval, for &lt;seconds&gt; after 100 warm-up cycles; prints
 /// <c>RESULT cycles= samples= bad= seconds= cpu=</c> (cpu = user+sys seconds of this process in the window).</item>
 /// </list>
 /// </summary>
@@ -33,8 +34,10 @@ internal static class Program
                 return await PollAsync(Int(port), Int(registers), Double(seconds), 1000);
             case ["poll", var port, var registers, var seconds, var intervalMs]:
                 return await PollAsync(Int(port), Int(registers), Double(seconds), Int(intervalMs));
+            case ["poll", var port, var registers, var seconds, var intervalMs, var inFlight]:
+                return await PollAsync(Int(port), Int(registers), Double(seconds), Int(intervalMs), Int(inFlight));
             default:
-                await Console.Error.WriteLineAsync("usage: slave <registers> | master <port> <seconds> <in-flight> <count> | poll <port> <registers> <seconds>");
+                await Console.Error.WriteLineAsync("usage: slave <registers> | master <port> <seconds> <in-flight> <count> | poll <port> <registers> <seconds> [interval-ms] [in-flight]");
                 return 2;
         }
     }
@@ -101,9 +104,9 @@ internal static class Program
         }
     }
 
-    private static async Task<int> PollAsync(int port, int registers, double seconds, int intervalMs)
+    private static async Task<int> PollAsync(int port, int registers, double seconds, int intervalMs, int inFlight = 1)
     {
-        await using var link = new ModbusTcpConnection("127.0.0.1", port, new ModbusConnectionOptions { Timeout = TimeSpan.FromSeconds(2) });
+        await using var link = new ModbusTcpConnection("127.0.0.1", port, new ModbusConnectionOptions { Timeout = TimeSpan.FromSeconds(2), MaxInFlight = inFlight });
         var tags = Enumerable.Range(0, registers / 2)
             .Select(i => new ModbusTag("t" + i.ToString(CultureInfo.InvariantCulture), 1, ModbusArea.Holding, (ushort)(2 * i), ModbusDataType.Float32))
             .ToList();

@@ -111,27 +111,59 @@ public sealed class ModbusPoller
 
     private async Task<List<ModbusSample>> PollUnitAsync(byte unitId, List<ModbusBlock> blocks, CancellationToken cancellationToken)
     {
-        var samples = new List<ModbusSample>();
         UnitState state;
         lock (_lock)
         {
             state = _units[unitId];
             if (state.Failures > 0 && _time.GetUtcNow() < state.NextAttempt)
             {
-                return samples; // Backing off: this cycle reports nothing for the unit.
+                return []; // Backing off: this cycle reports nothing for the unit.
             }
         }
 
-        var queue = new Queue<ModbusBlock>(blocks);
-        while (queue.TryDequeue(out var block))
+        // Blocks of one unit are independent reads: keep as many in flight as the link carries (Modbus TCP with
+        // MaxInFlight > 1 pipelines them; RTU and a default TCP link read them one after the other).
+        var run = new UnitRun(blocks);
+        int width = Math.Clamp(_connection.MaxConcurrentRequests, 1, blocks.Count);
+        if (width == 1)
         {
+            await DrainAsync(unitId, state, run, cancellationToken).ConfigureAwait(false);
+        }
+        else
+        {
+            var workers = new Task[width];
+            using (_connection.HoldWrites())
+            {
+                // The first request of every reader leaves in one write.
+                for (int i = 0; i < width; i++)
+                {
+                    workers[i] = DrainAsync(unitId, state, run, cancellationToken);
+                }
+            }
+
+            await Task.WhenAll(workers).ConfigureAwait(false);
+        }
+
+        return run.Samples();
+    }
+
+    /// <summary>Reads blocks of <paramref name="run"/> one after the other until none is left.</summary>
+    private async Task DrainAsync(byte unitId, UnitState state, UnitRun run, CancellationToken cancellationToken)
+    {
+        while (run.TryTake(out var block, out int slot))
+        {
+            var samples = new List<ModbusSample>(block.Tags.Count);
             try
             {
                 var response = await _connection.SendAsync(unitId, block.ToRequest(), cancellationToken).ConfigureAwait(false);
                 Decode(block, response, samples);
                 lock (_lock)
                 {
-                    state.Failures = 0;
+                    // A block still in flight when a sibling timed out must not undo that unit's back-off.
+                    if (!run.Abandoned)
+                    {
+                        state.Failures = 0;
+                    }
                 }
             }
             catch (ModbusDeviceException ex) when (ex.Code is ModbusExceptionCode.IllegalDataAddress or ModbusExceptionCode.IllegalDataValue)
@@ -141,26 +173,22 @@ public sealed class ModbusPoller
                 if (ModbusBlockPlanner.Split(block) is var (first, second))
                 {
                     ReplaceInPlan(block, first, second);
-                    queue.Enqueue(first);
-                    queue.Enqueue(second);
+                    run.Put(slot, samples);
+                    run.Enqueue(first, second);
+                    continue;
                 }
-                else
-                {
-                    Bad(block, $"exception {(byte)ex.Code:X2} {ex.Code}", samples);
-                }
+
+                Bad(block, $"exception {(byte)ex.Code:X2} {ex.Code}", samples);
             }
             catch (ModbusDeviceException ex) when (ex.Code is ModbusExceptionCode.GatewayPathUnavailable or ModbusExceptionCode.GatewayTargetFailedToRespond)
             {
                 // A gateway reporting its target unreachable (§7 codes 0A/0B) means the unit is dead, not the address.
                 string reason = $"exception {(byte)ex.Code:X2} {ex.Code}";
                 Bad(block, reason, samples);
-                foreach (var rest in queue)
+                if (Abandon(run, reason))
                 {
-                    Bad(rest, reason, samples);
+                    BackOff(state);
                 }
-
-                queue.Clear();
-                BackOff(state);
             }
             catch (ModbusDeviceException ex)
             {
@@ -170,23 +198,31 @@ public sealed class ModbusPoller
             catch (Exception ex) when (ex is TimeoutException or IOException or ModbusProtocolException)
             {
                 // The unit (or the link) is not answering: report this block and the rest of the unit Bad,
-                // then back the unit off so it does not cost the others a timeout every cycle.
+                // then back the unit off (once per cycle) so it does not cost the others a timeout every cycle.
                 string reason = ex is TimeoutException ? "timeout" : ex.Message;
                 Bad(block, reason, samples);
-                foreach (var rest in queue)
-                {
-                    Bad(rest, reason, samples);
-                }
-
-                queue.Clear();
-                if (ex is not ModbusProtocolException)
+                if (Abandon(run, reason) && ex is not ModbusProtocolException)
                 {
                     BackOff(state);
                 }
             }
+
+            run.Put(slot, samples);
+        }
+    }
+
+    /// <summary>Marks every block not yet taken Bad with <paramref name="reason"/>; true for the first call of the run.</summary>
+    private bool Abandon(UnitRun run, string reason)
+    {
+        var (first, rest) = run.Abandon();
+        foreach (var (slot, block) in rest)
+        {
+            var samples = new List<ModbusSample>(block.Tags.Count);
+            Bad(block, reason, samples);
+            run.Put(slot, samples);
         }
 
-        return samples;
+        return first;
     }
 
     private void BackOff(UnitState state)
@@ -250,6 +286,88 @@ public sealed class ModbusPoller
             {
                 _plan[index] = first;
                 _plan.Insert(index + 1, second);
+            }
+        }
+    }
+
+    /// <summary>
+    /// One unit's blocks in one cycle: a queue shared by the readers, and the samples of each block in the order the
+    /// blocks were taken (the plan's order, split halves after), whatever order the replies came back in.
+    /// </summary>
+    private sealed class UnitRun(List<ModbusBlock> blocks)
+    {
+        private readonly Queue<ModbusBlock> _queue = new(blocks);
+        private readonly List<List<ModbusSample>?> _results = [];
+
+        /// <summary>Set once a timeout or link failure gave up the rest of the unit this cycle.</summary>
+        public bool Abandoned { get; private set; }
+
+        public bool TryTake(out ModbusBlock block, out int slot)
+        {
+            lock (_queue)
+            {
+                if (!Abandoned && _queue.TryDequeue(out block!))
+                {
+                    slot = _results.Count;
+                    _results.Add(null);
+                    return true;
+                }
+
+                block = null!;
+                slot = -1;
+                return false;
+            }
+        }
+
+        public void Enqueue(ModbusBlock first, ModbusBlock second)
+        {
+            lock (_queue)
+            {
+                _queue.Enqueue(first);
+                _queue.Enqueue(second);
+            }
+        }
+
+        public void Put(int slot, List<ModbusSample> samples)
+        {
+            lock (_queue)
+            {
+                _results[slot] = samples;
+            }
+        }
+
+        /// <summary>Stops the run: the blocks not yet taken (Remaining), each with its result slot; First is true for the first call.</summary>
+        public (bool First, List<(int Slot, ModbusBlock Block)> Remaining) Abandon()
+        {
+            lock (_queue)
+            {
+                bool first = !Abandoned;
+                Abandoned = true;
+                var rest = new List<(int, ModbusBlock)>(_queue.Count);
+                while (_queue.TryDequeue(out var block))
+                {
+                    rest.Add((_results.Count, block));
+                    _results.Add(null);
+                }
+
+                return (first, rest);
+            }
+        }
+
+        public List<ModbusSample> Samples()
+        {
+            lock (_queue)
+            {
+                var all = new List<ModbusSample>(_results.Sum(r => r?.Count ?? 0));
+                foreach (var r in _results)
+                {
+                    if (r is not null)
+                    {
+                        all.AddRange(r);
+                    }
+                }
+
+                return all;
             }
         }
     }

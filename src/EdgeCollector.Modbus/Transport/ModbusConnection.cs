@@ -110,6 +110,19 @@ public abstract class ModbusConnection : IAsyncDisposable
         throw last!;
     }
 
+    /// <summary>
+    /// Requests this link carries at once: what a poller may keep in flight for one unit. 1 (strictly sequential)
+    /// unless the transport pipelines (Modbus TCP with <see cref="ModbusConnectionOptions.MaxInFlight"/> &gt; 1).
+    /// </summary>
+    public virtual int MaxConcurrentRequests => 1;
+
+    /// <summary>
+    /// Holds back writes until the returned object is disposed, so that several requests started together leave in
+    /// one write (Modbus TCP); null when the link does not batch or is not connected. Requests started meanwhile
+    /// still wait for their replies normally; their timeouts run from the start.
+    /// </summary>
+    public virtual IDisposable? HoldWrites() => null;
+
     /// <summary>Whether repeated timeouts mean the transport itself is dead (true for TCP; a serial line stays open).</summary>
     protected virtual bool BreakOnRepeatedTimeouts => true;
 
