@@ -1,7 +1,14 @@
 #!/usr/bin/env bash
-# QoS 1 publish rate to one mosquitto on loopback, in one run: our client (direct, window 64),
-# our client through the durable outbox, mqtt.js (v5 and v3.1.1, window 64: bench/mqtt/mqttjs-publish.js; needs
-# `npm install` in tests/peers) and mosquitto_pub (v3.1.1 and v5) as the peer.
+# QoS 1 publish rate to one mosquitto on loopback, in one run: our client (direct, window 64), mqtt.js (v5 and
+# v3.1.1, window 64: bench/mqtt/mqttjs-publish.js; needs `npm install` in tests/peers), mosquitto_pub (v3.1.1 and
+# v5) as the peer, and our client through the durable SQLite outbox (concurrent single enqueues and 500-message
+# batches, as the collector hands them over).
+#
+# Every row is checked against the broker's own count ($SYS/broker/publish/messages/received, sys_interval 1): a
+# publisher that claims N messages but delivered fewer is flagged, not reported as fast.
+# mosquitto_pub 2.0.11 -l publishes only N - 65,515 of N > 65,535 input lines (then DISCONNECTs; seen here with 70k,
+# 80k and 100k lines), so it is fed in chunks of at most 50,000 lines, one process each, and the chunks' wall clocks
+# (process start and connect included) are added up.
 # mosquitto announces Receive Maximum 20 in its v5 CONNACK: our client (v5) and mosquitto_pub -V 5 keep at most 20
 # in flight; mqtt.js does not apply it, so it really keeps 64, and mosquitto_pub -V 311 keeps its own 20.
 # Usage: bash bench/mqtt.sh [messages=100000] [payload-bytes=100]
@@ -10,22 +17,40 @@ cd "$(dirname "$0")/.."
 count=${1:-100000}; size=${2:-100}
 work=$(mktemp -d); trap 'kill $broker 2>/dev/null || true; rm -rf "$work"' EXIT
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-printf 'listener %s 127.0.0.1\nallow_anonymous true\npersistence false\nuser root\nmax_queued_messages 0\n' "$port" > "$work/m.conf"
+printf 'listener %s 127.0.0.1\nallow_anonymous true\npersistence false\nuser root\nmax_queued_messages 0\nsys_interval 1\n' "$port" > "$work/m.conf"
 /usr/sbin/mosquitto -c "$work/m.conf" >/dev/null 2>&1 & broker=$!
 sleep 0.5
 dotnet build tests/EdgeCollector.Mqtt.Tests -c Release -v q -nologo >/dev/null
 dll=tests/EdgeCollector.Mqtt.Tests/bin/Release/net10.0/EdgeCollector.Mqtt.Tests.dll
 python3 -c "import sys; sys.stdout.write(('x' * $size + '\\n') * $count)" > "$work/lines"
+chunk=50000
+split -l "$chunk" "$work/lines" "$work/chunk."
 rate() { python3 -c "import sys; print(f'{int(sys.argv[1])/float(sys.argv[2]):,.0f} msg/s ({float(sys.argv[2]):.2f} s)')" "$1" "$2"; }
 timeit() { local s e; s=$(date +%s.%N); "$@" >/dev/null; e=$(date +%s.%N); python3 -c "print($e-$s)"; }
-echo "QoS 1, $count messages of $size bytes, mosquitto $(mosquitto -h 2>&1 | head -1 | awk '{print $3}') on 127.0.0.1:$port"
+# The broker's count of PUBLISH packets received, once it has stopped moving (it is refreshed every second).
+received() {
+  local a b
+  b=$(mosquitto_sub -p "$port" -t '$SYS/broker/publish/messages/received' -C 1 -W 5)
+  while :; do sleep 1.2; a=$b; b=$(mosquitto_sub -p "$port" -t '$SYS/broker/publish/messages/received' -C 1 -W 5); [ "$a" = "$b" ] && break; done
+  echo "$b"
+}
+last=$(received)
+# Appends the broker's verdict on the row just run: "broker: N" (and a warning when N is not what was claimed).
+checked() {
+  local now n; now=$(received); n=$((now - last)); last=$now
+  if [ "$n" -eq "$1" ]; then echo "broker counted $n"; else echo "BROKER COUNTED $n OF $1 CLAIMED: row invalid"; fi
+}
+echo "QoS 1, $count messages of $size bytes, mosquitto $(mosquitto -h 2>&1 | head -1 | awk '{print $3}') on 127.0.0.1:$port; $(uptime | sed 's/.*load/load/')"
 ours() { local s e out; s=$(date +%s.%N); out=$(dotnet "$dll" bench "$port" "$@"); e=$(date +%s.%N); echo "$out; wall clock incl. process start $(rate "$1" "$(python3 -c "print($e-$s)")")"; }
-echo "ours, direct, window 64:      $(ours "$count" "$size" 64)"
+r=$(ours "$count" "$size" 64); echo "ours, direct, window 64:        $r; $(checked "$count")"
 [ -d tests/peers/node_modules/mqtt ] || { echo "mqtt.js missing: cd tests/peers && npm install" >&2; exit 1; }
 mqttjs() { rate "$count" "$(node bench/mqtt/mqttjs-publish.js "$port" "$count" "$size" 64 "$1")"; }
-echo "mqtt.js $(node -p "require('./tests/peers/node_modules/mqtt/package.json').version") v5, window 64:    $(mqttjs 5)"
-echo "mqtt.js v3.1.1, window 64:    $(mqttjs 4)"
-echo "mosquitto_pub -V 311 -l:      $(rate "$count" "$(timeit sh -c "mosquitto_pub -V mqttv311 -p $port -t bench/pub -q 1 -l < $work/lines")")"
-echo "mosquitto_pub -V 5 -l:        $(rate "$count" "$(timeit sh -c "mosquitto_pub -V mqttv5 -p $port -t bench/pub -q 1 -l < $work/lines")")"
-small=$((count / 20))
-echo "ours, through the outbox:     $(ours "$small" "$size" 64 "$work/outbox") (one fsync'd transaction per enqueue)"
+r=$(mqttjs 5); echo "mqtt.js $(node -p "require('./tests/peers/node_modules/mqtt/package.json').version") v5, window 64:      $r; $(checked "$count")"
+r=$(mqttjs 4); echo "mqtt.js v3.1.1, window 64:      $r; $(checked "$count")"
+mospub() { local total=0 t f; for f in "$work"/chunk.*; do t=$(timeit sh -c "mosquitto_pub -V $1 -p $port -t bench/pub -q 1 -l < $f"); total=$(python3 -c "print($total+$t)"); done; rate "$count" "$total"; }
+r=$(mospub mqttv311); echo "mosquitto_pub -V 311 -l:        $r; $(checked "$count")"
+r=$(mospub mqttv5); echo "mosquitto_pub -V 5 -l:          $r; $(checked "$count")"
+small=$((count / 5))
+r=$(ours "$small" "$size" 64 "$work/outbox1" concurrent 500); echo "ours, outbox, 500 concurrent single enqueues: $r; $(checked "$small")"
+r=$(ours "$small" "$size" 64 "$work/outbox2" batch 500); echo "ours, outbox, batches of 500:   $r; $(checked "$small")"
+r=$(ours 5000 "$size" 64 "$work/outbox3" sequential 1); echo "ours, outbox, one enqueue at a time (5,000): $r; $(checked 5000)"

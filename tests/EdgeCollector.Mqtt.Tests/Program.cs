@@ -52,8 +52,11 @@ public static class Program
     }
 
     /// <summary>
-    /// <c>bench &lt;port&gt; &lt;count&gt; &lt;payloadBytes&gt; &lt;window&gt; [outbox-dir]</c>: QoS 1 messages/s to a local broker,
-    /// straight through the client, or through the durable outbox when a directory is given.
+    /// <c>bench &lt;port&gt; &lt;count&gt; &lt;payloadBytes&gt; &lt;window&gt; [outbox-dir [sequential|concurrent|batch] [n]]</c>: QoS 1
+    /// messages/s to a local broker, straight through the client, or through the durable outbox when a directory is
+    /// given: one enqueue awaited at a time (sequential), n enqueues outstanding at once (concurrent, group commit),
+    /// or EnqueueBatchAsync with n messages each (batch, as the collector hands messages to the uplink). The outbox
+    /// time runs from the first enqueue until the outbox is empty (every message acknowledged and deleted).
     /// </summary>
     private static async Task<int> BenchAsync(string[] args)
     {
@@ -64,13 +67,41 @@ public static class Program
         await using var client = new MqttClient(new MqttClientOptions { Host = "127.0.0.1", Port = port, ClientId = "bench", MaxInFlight = window });
         await client.ConnectAsync();
         var sw = System.Diagnostics.Stopwatch.StartNew();
+        string detail = "";
         if (args.Length > 5)
         {
+            string mode = args.Length > 6 ? args[6] : "sequential";
+            int n = args.Length > 7 ? int.Parse(args[7], CultureInfo.InvariantCulture) : 1;
             await using var outbox = await MqttOutbox.OpenAsync(new MqttOutboxOptions { Directory = args[5] });
-            await using var publisher = new OutboxPublisher(client, outbox, window);
+            await using var publisher = new OutboxPublisher(client, outbox);
             publisher.Start();
-            for (int i = 0; i < count; i++) await publisher.EnqueueAsync("bench/outbox", payload, false, OutboxPriority.Aggregate);
+            switch (mode)
+            {
+                case "sequential":
+                    for (int i = 0; i < count; i++) await publisher.EnqueueAsync("bench/outbox", payload, false, OutboxPriority.Aggregate);
+                    break;
+                case "concurrent":
+                    // n producers, each awaiting its own enqueues one after another.
+                    int next = -1;
+                    await Task.WhenAll(Enumerable.Range(0, n).Select(_ => Task.Run(async () =>
+                    {
+                        while (Interlocked.Increment(ref next) < count) await publisher.EnqueueAsync("bench/outbox", payload, false, OutboxPriority.Aggregate);
+                    })));
+                    break;
+                case "batch":
+                    for (int i = 0; i < count; i += n)
+                    {
+                        var batch = Enumerable.Range(0, Math.Min(n, count - i)).Select(_ => ("bench/outbox", (ReadOnlyMemory<byte>)payload, false, OutboxPriority.Aggregate)).ToList();
+                        await publisher.EnqueueBatchAsync(batch);
+                    }
+                    break;
+                default:
+                    await Console.Error.WriteLineAsync($"unknown outbox mode '{mode}'");
+                    return 2;
+            }
+            double enqueued = sw.Elapsed.TotalSeconds;
             if (!await publisher.WaitUntilEmptyAsync(TimeSpan.FromMinutes(5))) return 1;
+            detail = string.Create(CultureInfo.InvariantCulture, $" (all committed after {enqueued:0.000} s = {count / enqueued:0} enqueues/s; {mode}{(mode == "sequential" ? "" : $" {n}")})");
         }
         else
         {
@@ -78,7 +109,10 @@ public static class Program
             for (int i = 0; i < count; i++) tasks[i] = client.PublishAsync("bench/direct", payload, Packets.MqttQualityOfService.AtLeastOnce);
             await Task.WhenAll(tasks);
         }
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{count} QoS1 messages of {payload.Length} B in {sw.Elapsed.TotalSeconds:0.000} s = {count / sw.Elapsed.TotalSeconds:0} msg/s"));
+        var elapsed = sw.Elapsed.TotalSeconds;
+        using var self = System.Diagnostics.Process.GetCurrentProcess();
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"{count} QoS1 messages of {payload.Length} B in {elapsed:0.000} s = {count / elapsed:0} msg/s{detail}; peak working set {self.PeakWorkingSet64 / (1024 * 1024)} MiB"));
         await client.DisconnectAsync();
         return 0;
     }

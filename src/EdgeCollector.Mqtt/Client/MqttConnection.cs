@@ -16,8 +16,11 @@ namespace EdgeCollector.Mqtt.Client;
 /// </summary>
 /// <remarks>
 /// The QoS 1 publish path is built for throughput: the publish loop encodes every queued message the window
-/// admits into one buffer and writes it with one socket write; the read loop completes a publish straight from
-/// its PUBACK (no per-message ack task or continuation) and wakes the loop once a slot is free.
+/// admits into one buffer and writes it with one socket write; the read loop settles a publish straight from
+/// its PUBACK (no per-message ack task or continuation) and wakes the loop once a slot is free. Publish tasks
+/// are completed off the I/O loops, one thread-pool work item per batch of outcomes (<see cref="Completions"/>),
+/// not one per message: the read and publish loops never run a caller's continuation, and a burst of PUBACKs
+/// costs one hop.
 /// </remarks>
 internal sealed class MqttConnection : IAsyncDisposable
 {
@@ -48,6 +51,8 @@ internal sealed class MqttConnection : IAsyncDisposable
     private int _inFlightCount;
     private int _inFlightLimit;
     private readonly SemaphoreSlim _windowOpened = new(0);
+    // Outcomes settled by the read loop (PUBACKs), applied off the loop after each read.
+    private readonly Completions _readCompletions = new();
     private int _windowSignalled;
     private int _nextPacketId;
     private int _broken;
@@ -161,10 +166,11 @@ internal sealed class MqttConnection : IAsyncDisposable
 
     /// <summary>
     /// A queued publish and its completion in one object (the fields of the PUBLISH, not a packet: the writer
-    /// encodes them directly). Continuations run asynchronously, never on the read or publish loop.
+    /// encodes them directly). It is only ever completed through <see cref="Completions"/>, on a thread-pool
+    /// work item, so continuations (which may run inline there) never run on the read or publish loop.
     /// </summary>
     private sealed class OutgoingPublish(string topic, ReadOnlyMemory<byte> payload, MqttQualityOfService qos, bool retain, bool dup,
-        CancellationToken cancellationToken) : TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)
+        CancellationToken cancellationToken) : TaskCompletionSource
     {
         public string Topic { get; } = topic;
         public ReadOnlyMemory<byte> Payload { get; } = payload;
@@ -172,6 +178,55 @@ internal sealed class MqttConnection : IAsyncDisposable
         public bool Retain { get; } = retain;
         public bool Dup { get; } = dup;
         public CancellationToken CancellationToken { get; } = cancellationToken;
+
+        /// <summary>The outcome to apply: null = success; set just before the item joins a <see cref="Completions"/> batch.</summary>
+        public Exception? Error { get; set; }
+
+        public bool Canceled { get; set; }
+
+        public void Complete()
+        {
+            if (Canceled) TrySetCanceled(CancellationToken);
+            else if (Error is { } error) TrySetException(error);
+            else TrySetResult();
+        }
+    }
+
+    /// <summary>
+    /// Outcomes of publishes gathered by one loop and applied together on one thread-pool work item. The work
+    /// item goes to the gathering thread's local queue, so the thread that just read a burst of PUBACKs runs the
+    /// continuations when it next waits, instead of waking another thread per message.
+    /// </summary>
+    private sealed class Completions
+    {
+        private List<OutgoingPublish>? _items;
+
+        public void Succeed(OutgoingPublish item) => Add(item, null);
+
+        public void Fail(OutgoingPublish item, Exception error) => Add(item, error);
+
+        public void Cancel(OutgoingPublish item)
+        {
+            item.Canceled = true;
+            (_items ??= new List<OutgoingPublish>(8)).Add(item);
+        }
+
+        private void Add(OutgoingPublish item, Exception? error)
+        {
+            item.Error = error;
+            (_items ??= new List<OutgoingPublish>(32)).Add(item);
+        }
+
+        /// <summary>Hands the gathered outcomes to the thread pool (no-op when there are none).</summary>
+        public void Flush()
+        {
+            if (_items is not { Count: > 0 } items) return;
+            _items = null;
+            ThreadPool.UnsafeQueueUserWorkItem(static list =>
+            {
+                foreach (var item in list) item.Complete();
+            }, items, preferLocal: true);
+        }
     }
 
     /// <summary>
@@ -221,6 +276,7 @@ internal sealed class MqttConnection : IAsyncDisposable
     private async Task WriteQueuedAsync(List<OutgoingPublish> written)
     {
         var reader = _publishQueue.Reader;
+        var done = new Completions();
         await _writeLock.WaitAsync(_cts.Token);
         try
         {
@@ -233,7 +289,7 @@ internal sealed class MqttConnection : IAsyncDisposable
                 reader.TryRead(out _);
                 if (canceled)
                 {
-                    item.TrySetCanceled(item.CancellationToken);
+                    done.Cancel(item);
                     continue;
                 }
                 ushort id = 0;
@@ -247,7 +303,7 @@ internal sealed class MqttConnection : IAsyncDisposable
                     catch (Exception ex)
                     {
                         Interlocked.Decrement(ref _inFlightCount);
-                        item.TrySetException(ex as MqttConnectionLostException ?? new MqttConnectionLostException($"Connection lost: {ex.Message}", ex));
+                        done.Fail(item, ex as MqttConnectionLostException ?? new MqttConnectionLostException($"Connection lost: {ex.Message}", ex));
                         throw;
                     }
                 }
@@ -260,7 +316,7 @@ internal sealed class MqttConnection : IAsyncDisposable
                 {
                     // Not encodable (e.g. above the broker's maximum packet size): this message fails, the link stays.
                     if (qos1 && _pending.TryRemove(id, out _)) ReleaseSlot();
-                    item.TrySetException(ex);
+                    done.Fail(item, ex);
                     continue;
                 }
                 if (!qos1) written.Add(item);
@@ -268,12 +324,12 @@ internal sealed class MqttConnection : IAsyncDisposable
                 if (_batch.WrittenCount >= BatchLimit) await WriteBatchAsync();
             }
             await WriteBatchAsync();
-            foreach (var item in written) item.TrySetResult();
+            foreach (var item in written) done.Succeed(item);
         }
         catch
         {
             // QoS 1 messages already sent are in _pending, which Break fails; QoS 0 ones are only here.
-            foreach (var item in written) item.TrySetException(new MqttConnectionLostException("Connection lost before the message was sent."));
+            foreach (var item in written) done.Fail(item, new MqttConnectionLostException("Connection lost before the message was sent."));
             throw;
         }
         finally
@@ -283,17 +339,21 @@ internal sealed class MqttConnection : IAsyncDisposable
             // empty whenever the lock is free.
             _batch.ResetWrittenCount();
             _writeLock.Release();
+            done.Flush();
         }
     }
 
-    /// <summary>Completes a QoS 1 publish from its PUBACK and frees its window slot.</summary>
+    /// <summary>
+    /// Settles a QoS 1 publish from its PUBACK and frees its window slot (read loop only); the task completes when
+    /// the read loop flushes <see cref="_readCompletions"/>.
+    /// </summary>
     private void CompletePublish(OutgoingPublish item, MqttReasonCode reasonCode, MqttPubAckPacket? ack)
     {
         ReleaseSlot();
         SignalWindowOpened();
         if (reasonCode >= (MqttReasonCode)0x80)
-            item.TrySetException(new MqttPublishRejectedException(reasonCode, ack?.Properties.ReasonString));
-        else item.TrySetResult();
+            _readCompletions.Fail(item, new MqttPublishRejectedException(reasonCode, ack?.Properties.ReasonString));
+        else _readCompletions.Succeed(item);
     }
 
     private void ReleaseSlot() => Interlocked.Decrement(ref _inFlightCount);
@@ -313,8 +373,10 @@ internal sealed class MqttConnection : IAsyncDisposable
 
     private void FailQueuedPublishes()
     {
+        var done = new Completions();
         while (_publishQueue.Reader.TryRead(out var item))
-            item.TrySetException(new MqttConnectionLostException("Connection lost before the message was sent."));
+            done.Fail(item, new MqttConnectionLostException("Connection lost before the message was sent."));
+        done.Flush();
     }
 
     /// <summary>Subscribes and returns the SUBACK codes, one per filter.</summary>
@@ -358,14 +420,16 @@ internal sealed class MqttConnection : IAsyncDisposable
         if (Interlocked.Exchange(ref _broken, 1) != 0) return;
         var lost = reason as MqttConnectionLostException ?? new MqttConnectionLostException($"Connection lost: {reason.Message}", reason);
         _connAck.TrySetException(reason);
+        var done = new Completions();
         foreach (var (id, _) in _pending)
         {
             if (!_pending.TryRemove(id, out var entry)) continue;
-            if (entry is OutgoingPublish publish) publish.TrySetException(lost);
+            if (entry is OutgoingPublish publish) done.Fail(publish, lost);
             else ((TaskCompletionSource<MqttPacket>)entry).TrySetException(lost);
         }
+        done.Flush();
+        // Publishes still queued are failed by the publish loop as it ends (the queue has a single reader).
         _publishQueue.Writer.TryComplete();
-        FailQueuedPublishes();
         _cts.Cancel();
         _windowOpened.Release(); // wakes a publish loop waiting on a full window, which then sees _cts
         try { _stream.Dispose(); } catch (IOException) { } catch (ObjectDisposedException) { }
@@ -484,9 +548,15 @@ internal sealed class MqttConnection : IAsyncDisposable
                 foreach (var inbound in packets)
                 {
                     if (inbound.Packet is null) OnPubAck(inbound.PubAckId, MqttReasonCode.Success, null);
-                    else await DispatchAsync(inbound.Packet);
+                    else
+                    {
+                        // Settled publishes complete before a handler or a send makes the loop wait.
+                        if (inbound.Packet is not MqttPubAckPacket) _readCompletions.Flush();
+                        await DispatchAsync(inbound.Packet);
+                    }
                 }
                 packets.Clear();
+                _readCompletions.Flush();
                 if (result.IsCompleted)
                 {
                     Break(new MqttConnectionLostException("The broker closed the connection."));
@@ -500,6 +570,7 @@ internal sealed class MqttConnection : IAsyncDisposable
         }
         finally
         {
+            _readCompletions.Flush();
             await reader.CompleteAsync();
         }
     }
