@@ -14,6 +14,7 @@ public static class Program
     public static async Task<int> Main(string[] args)
     {
         if (args.Length >= 1 && args[0] == "bench") return await BenchAsync(args);
+        if (args.Length >= 1 && args[0] == "outbox-enqueue") return await EnqueueUntilKilledAsync(args);
         if (args.Length < 8 || args[0] != "outbox-publish")
         {
             await Console.Error.WriteLineAsync("usage: outbox-publish <dir> <port> <user> <password> <topic> <count> <intervalMs>");
@@ -49,6 +50,26 @@ public static class Program
         Console.WriteLine(drained ? "DRAINED" : "NOT-DRAINED");
         await client.DisconnectAsync();
         return drained ? 0 : 1;
+    }
+
+    /// <summary>
+    /// <c>outbox-enqueue &lt;dir&gt; &lt;producers&gt;</c>: no broker; <c>producers</c> concurrent producers enqueue without end
+    /// (group commit) and print <c>COMMITTED seq</c> for every seq handed back, until the process is killed.
+    /// </summary>
+    private static async Task<int> EnqueueUntilKilledAsync(string[] args)
+    {
+        int producers = int.Parse(args[2], CultureInfo.InvariantCulture);
+        var outbox = await MqttOutbox.OpenAsync(new MqttOutboxOptions { Directory = args[1] });
+        Console.WriteLine("STARTED");
+        await Task.WhenAll(Enumerable.Range(0, producers).Select(p => Task.Run(async () =>
+        {
+            for (int i = 0; ; i++)
+            {
+                long seq = await outbox.EnqueueAsync("crash/kpi", s => Encoding.UTF8.GetBytes($"seq={s};producer={p};i={i}"), false, OutboxPriority.Aggregate);
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"COMMITTED {seq} producer={p} i={i} transactions={outbox.CommitCount}"));
+            }
+        })));
+        return 0;
     }
 
     /// <summary>

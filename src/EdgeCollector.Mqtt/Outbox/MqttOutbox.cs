@@ -70,6 +70,7 @@ public sealed class MqttOutbox : IAsyncDisposable
     private long _count;
     private long _bytes;
     private long _dropped;
+    private long _commits;
 
     private MqttOutbox(SqliteConnection db, MqttOutboxOptions options)
     {
@@ -85,6 +86,9 @@ public sealed class MqttOutbox : IAsyncDisposable
 
     /// <summary>Payload bytes stored now.</summary>
     public long Bytes => Interlocked.Read(ref _bytes);
+
+    /// <summary>Enqueue transactions committed since the outbox was opened (each holds one or more callers' requests).</summary>
+    public long CommitCount => Interlocked.Read(ref _commits);
 
     /// <summary>Messages dropped because the outbox was full, since it was opened.</summary>
     public long DroppedCount => Interlocked.Read(ref _dropped);
@@ -292,6 +296,7 @@ public sealed class MqttOutbox : IAsyncDisposable
             }
 
             await tx.CommitAsync();
+            Interlocked.Increment(ref _commits);
         }
         catch
         {
