@@ -71,6 +71,8 @@ public sealed class MqttOutbox : IAsyncDisposable
     private long _bytes;
     private long _dropped;
     private long _commits;
+    // False while a delete runs with synchronous=NORMAL; an enqueue transaction never begins without FULL.
+    private bool _syncFull = true;
 
     private MqttOutbox(SqliteConnection db, MqttOutboxOptions options)
     {
@@ -232,6 +234,11 @@ public sealed class MqttOutbox : IAsyncDisposable
         long count = _count, bytes = _bytes;
         try
         {
+            if (!_syncFull)
+            {
+                await ExecAsync("PRAGMA synchronous=FULL", CancellationToken.None);
+                _syncFull = true;
+            }
             await using var tx = (SqliteTransaction)await _db.BeginTransactionAsync();
             long seq = await ScalarAsync("SELECT value FROM meta WHERE key = 'next_seq'", tx, CancellationToken.None);
             await using var cmd = _db.CreateCommand();
@@ -388,35 +395,63 @@ public sealed class MqttOutbox : IAsyncDisposable
         }
     }
 
-    /// <summary>Deletes acknowledged messages in one transaction.</summary>
+    /// <summary>
+    /// Deletes acknowledged messages in one transaction, one statement per run of consecutive seqs. The delete is
+    /// committed without its own fsync (synchronous=NORMAL for this transaction only; the next enqueue's FULL
+    /// commit syncs the log, and a process kill loses nothing either way): only a power loss or OS crash can undo
+    /// it, and then the message is sent once more with identical bytes, which at-least-once delivery allows.
+    /// Inserts are always committed with FULL.
+    /// </summary>
     public async Task DeleteAsync(IReadOnlyCollection<long> seqs, CancellationToken cancellationToken = default)
     {
         if (seqs.Count == 0) return;
+        long[] sorted = [.. seqs];
+        Array.Sort(sorted);
         await _lock.WaitAsync(cancellationToken);
         try
         {
-            await using var tx = (SqliteTransaction)await _db.BeginTransactionAsync(cancellationToken);
-            await using var cmd = _db.CreateCommand();
-            cmd.Transaction = tx;
-            cmd.CommandText = "DELETE FROM message WHERE seq = $seq RETURNING length(payload)";
-            var p = cmd.Parameters.Add("$seq", SqliteType.Integer);
+            _syncFull = false;
+            await ExecAsync("PRAGMA synchronous=NORMAL", cancellationToken);
             long removed = 0, removedBytes = 0;
-            foreach (long seq in seqs)
+            await using (var tx = (SqliteTransaction)await _db.BeginTransactionAsync(cancellationToken))
             {
-                p.Value = seq;
-                var size = await cmd.ExecuteScalarAsync(cancellationToken);
-                if (size is long n)
+                await using var cmd = _db.CreateCommand();
+                cmd.Transaction = tx;
+                cmd.CommandText = "DELETE FROM message WHERE seq BETWEEN $first AND $last RETURNING length(payload)";
+                var first = cmd.Parameters.Add("$first", SqliteType.Integer);
+                var last = cmd.Parameters.Add("$last", SqliteType.Integer);
+                for (int i = 0; i < sorted.Length;)
                 {
-                    removed++;
-                    removedBytes += n;
+                    int j = i;
+                    while (j + 1 < sorted.Length && sorted[j + 1] <= sorted[j] + 1) j++;
+                    first.Value = sorted[i];
+                    last.Value = sorted[j];
+                    await using (var r = await cmd.ExecuteReaderAsync(cancellationToken))
+                    {
+                        while (await r.ReadAsync(cancellationToken))
+                        {
+                            removed++;
+                            removedBytes += r.GetInt64(0);
+                        }
+                    }
+                    i = j + 1;
                 }
+                await tx.CommitAsync(cancellationToken);
             }
-            await tx.CommitAsync(cancellationToken);
             Interlocked.Add(ref _count, -removed);
             Interlocked.Add(ref _bytes, -removedBytes);
         }
         finally
         {
+            try
+            {
+                await ExecAsync("PRAGMA synchronous=FULL", CancellationToken.None);
+                _syncFull = true;
+            }
+            catch (SqliteException)
+            {
+                // Left NORMAL: the next enqueue transaction sets FULL again before it begins (_syncFull).
+            }
             _lock.Release();
         }
     }
