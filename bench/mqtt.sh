@@ -30,17 +30,15 @@ chunk=50000
 split -l "$chunk" "$work/lines" "$work/chunk."
 rate() { python3 -c "import sys; print(f'{int(sys.argv[1])/float(sys.argv[2]):,.0f} msg/s ({float(sys.argv[2]):.2f} s)')" "$1" "$2"; }
 timeit() { local s e; s=$(date +%s.%N); "$@" >/dev/null; e=$(date +%s.%N); python3 -c "print($e-$s)"; }
-# The broker's count of PUBLISH packets received, once it has stopped moving (it is refreshed every second).
-received() {
-  local a b
-  b=$(mosquitto_sub -p "$port" -t '$SYS/broker/publish/messages/received' -C 1 -W 5)
-  while :; do sleep 1.2; a=$b; b=$(mosquitto_sub -p "$port" -t '$SYS/broker/publish/messages/received' -C 1 -W 5); [ "$a" = "$b" ] && break; done
-  echo "$b"
-}
-last=$(received)
-# The broker's verdict on the row just run, in $verdict (a warning when its count is not what the row claimed).
+# The broker's count of PUBLISH packets received ($SYS, refreshed every second, later when the broker is busy).
+received() { mosquitto_sub -p "$port" -t '$SYS/broker/publish/messages/received' -C 1 -W 5; }
+sleep 1.5; last=$(received)
+# The broker's verdict on the row just run, in $verdict: waits (up to 8 s) until the broker's count has grown by what
+# the row claims; a row that delivered fewer is flagged.
 check() {
-  local now n; now=$(received); n=$((now - last)); last=$now
+  local now n deadline=$((SECONDS + 8))
+  while :; do now=$(received); n=$((now - last)); [ "$n" -ge "$1" ] || [ "$SECONDS" -ge "$deadline" ] && break; sleep 0.5; done
+  last=$now
   if [ "$n" -eq "$1" ]; then verdict="broker counted $n"; else verdict="BROKER COUNTED $n OF $1 CLAIMED: row invalid"; fi
 }
 echo "QoS 1, $count messages of $size bytes, mosquitto $(mosquitto -h 2>&1 | head -1 | awk '{print $3}') on 127.0.0.1:$port; $(uptime | sed 's/.*load/load/')"
