@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# QoS 1 publish rate to one mosquitto on loopback, in one run: our client (direct, window 64), mqtt.js (v5 and
+# QoS 1 publish rate to one mosquitto on loopback, in one run: our client (direct, window 64, v5 and v3.1.1), mqtt.js (v5 and
 # v3.1.1, window 64: bench/mqtt/mqttjs-publish.js; needs `npm install` in tests/peers), mosquitto_pub (v3.1.1 and
 # v5) as the peer, and our client through the durable SQLite outbox (concurrent single enqueues and 500-message
 # batches, as the collector hands them over).
@@ -13,7 +13,8 @@
 # (JIT / V8 warm-up; the figure is the steady rate a long-running service sees; 1,000 for the one-at-a-time outbox
 # row); ours is also shown by wall clock including process start, connect and the warm-up. mosquitto_pub (C) is timed whole, process start and connect included.
 # mosquitto announces Receive Maximum 20 in its v5 CONNACK: our client (v5) and mosquitto_pub -V 5 keep at most 20
-# in flight; mqtt.js does not apply it, so it really keeps 64, and mosquitto_pub -V 311 keeps its own 20.
+# in flight; mqtt.js does not apply it, so it really keeps 64; in v3.1.1 our client and mqtt.js keep 64 and
+# mosquitto_pub -V 311 keeps its own 20.
 # Usage: bash bench/mqtt.sh [messages=100000] [payload-bytes=100]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -42,9 +43,10 @@ check() {
   if [ "$n" -eq "$1" ]; then verdict="broker counted $n"; else verdict="BROKER COUNTED $n OF $1 CLAIMED: row invalid"; fi
 }
 echo "QoS 1, $count messages of $size bytes, mosquitto $(mosquitto -h 2>&1 | head -1 | awk '{print $3}') on 127.0.0.1:$port; $(uptime | sed 's/.*load/load/')"
-# ours <count> <warm-up> [outbox-dir mode n]
-ours() { local n=$1 w=$2 s e out; shift 2; s=$(date +%s.%N); out=$(dotnet "$dll" bench "$port" "$n" "$size" 64 "$w" "$@"); e=$(date +%s.%N); echo "$out; wall clock incl. process start, connect and warm-up $(rate $((n + w)) "$(python3 -c "print($e-$s)")")"; }
-r=$(ours "$count" "$warmup"); check $((count + warmup)); echo "ours, direct, window 64:        $r; $verdict"
+# ours [--v311] <count> <warm-up> [outbox-dir mode n]
+ours() { local v=""; [ "$1" = --v311 ] && { v=--v311; shift; }; local n=$1 w=$2 s e out; shift 2; s=$(date +%s.%N); out=$(dotnet "$dll" bench $v "$port" "$n" "$size" 64 "$w" "$@"); e=$(date +%s.%N); echo "$out; wall clock incl. process start, connect and warm-up $(rate $((n + w)) "$(python3 -c "print($e-$s)")")"; }
+r=$(ours "$count" "$warmup"); check $((count + warmup)); echo "ours v5, direct, window 64 (20 after the broker's Receive Maximum): $r; $verdict"
+r=$(ours --v311 "$count" "$warmup"); check $((count + warmup)); echo "ours v3.1.1, direct, window 64: $r; $verdict"
 [ -d tests/peers/node_modules/mqtt ] || { echo "mqtt.js missing: cd tests/peers && npm install" >&2; exit 1; }
 mqttjs() { rate "$count" "$(node bench/mqtt/mqttjs-publish.js "$port" "$count" "$size" 64 "$1" "$warmup")"; }
 r=$(mqttjs 5); check $((count + warmup)); echo "mqtt.js $(node -p "require('./tests/peers/node_modules/mqtt/package.json').version") v5, window 64:      $r; $verdict"

@@ -73,7 +73,7 @@ public static class Program
     }
 
     /// <summary>
-    /// <c>bench &lt;port&gt; &lt;count&gt; &lt;payloadBytes&gt; &lt;window&gt; [warmup [outbox-dir [sequential|concurrent|batch] [n]]]</c>:
+    /// <c>bench [--v311] &lt;port&gt; &lt;count&gt; &lt;payloadBytes&gt; &lt;window&gt; [warmup [outbox-dir [sequential|concurrent|batch] [n]]]</c>:
     /// QoS 1 messages/s to a local broker, straight through the client, or through the durable outbox when a directory
     /// is given: one enqueue awaited at a time (sequential), n producers each awaiting its own enqueues (concurrent,
     /// group commit), or EnqueueBatchAsync with n messages each (batch, as the collector hands messages to the
@@ -83,6 +83,9 @@ public static class Program
     /// </summary>
     private static async Task<int> BenchAsync(string[] args)
     {
+        // "--v311" anywhere: speak MQTT 3.1.1 (no Receive Maximum from the broker: the window is ours alone).
+        var version = args.Contains("--v311") ? Packets.MqttProtocolVersion.V311 : Packets.MqttProtocolVersion.V500;
+        args = [.. args.Where(a => a != "--v311")];
         int port = int.Parse(args[1], CultureInfo.InvariantCulture);
         int count = int.Parse(args[2], CultureInfo.InvariantCulture);
         byte[] payload = new byte[int.Parse(args[3], CultureInfo.InvariantCulture)];
@@ -96,7 +99,7 @@ public static class Program
             await Console.Error.WriteLineAsync($"unknown outbox mode '{mode}'");
             return 2;
         }
-        await using var client = new MqttClient(new MqttClientOptions { Host = "127.0.0.1", Port = port, ClientId = "bench", MaxInFlight = window });
+        await using var client = new MqttClient(new MqttClientOptions { Host = "127.0.0.1", Port = port, ClientId = "bench", MaxInFlight = window, ProtocolVersion = version });
         await client.ConnectAsync();
         MqttOutbox? outbox = dir is null ? null : await MqttOutbox.OpenAsync(new MqttOutboxOptions { Directory = dir });
         OutboxPublisher? publisher = outbox is null ? null : new OutboxPublisher(client, outbox);
