@@ -608,10 +608,9 @@ internal sealed class MqttConnection : IAsyncDisposable
     private SequencePosition Frame(ReadOnlySequence<byte> buffer, List<Inbound> packets)
     {
         var sequenceReader = new SequenceReader<byte>(buffer);
-        bool plainPubAckFits = _options.MaximumPacketSize >= 4;
         while (true)
         {
-            if (plainPubAckFits && MqttPacketReader.TryReadPlainPubAck(ref sequenceReader, out ushort pubAckId))
+            if (MqttPacketReader.TryReadPlainPubAck(ref sequenceReader, Version, _options.MaximumPacketSize, out ushort pubAckId))
                 packets.Add(new Inbound(null, pubAckId));
             else if (MqttPacketReader.TryRead(ref sequenceReader, Version, _options.MaximumPacketSize, out var packet))
                 packets.Add(new Inbound(packet, 0));
