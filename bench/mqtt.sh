@@ -31,9 +31,11 @@ chunk=50000
 split -l "$chunk" "$work/lines" "$work/chunk."
 rate() { python3 -c "import sys; print(f'{int(sys.argv[1])/float(sys.argv[2]):,.0f} msg/s ({float(sys.argv[2]):.2f} s)')" "$1" "$2"; }
 timeit() { local s e; s=$(date +%s.%N); "$@" >/dev/null; e=$(date +%s.%N); python3 -c "print($e-$s)"; }
+# The broker's CPU time so far (user + system, ms), to show what each row costs the broker.
+brokercpu() { awk -v hz="$(getconf CLK_TCK)" '{print int(($14 + $15) * 1000 / hz)}' "/proc/$broker/stat"; }
 # The broker's count of PUBLISH packets received ($SYS, refreshed every second, later when the broker is busy).
 received() { mosquitto_sub -p "$port" -t '$SYS/broker/publish/messages/received' -C 1 -W 5; }
-sleep 1.5; last=$(received)
+sleep 1.5; last=$(received); cpu0=$(brokercpu)
 # The broker's verdict on the row just run, in $verdict: waits (up to 8 s) until the broker's count has grown by what
 # the row claims; a row that delivered fewer is flagged.
 check() {
@@ -41,6 +43,10 @@ check() {
   while :; do now=$(received); n=$((now - last)); [ "$n" -ge "$1" ] || [ "$SECONDS" -ge "$deadline" ] && break; sleep 0.5; done
   last=$now
   if [ "$n" -eq "$1" ]; then verdict="broker counted $n"; else verdict="BROKER COUNTED $n OF $1 CLAIMED: row invalid"; fi
+  # Broker CPU per message in this row (warm-up included), and the rate that would keep one core fully busy.
+  local cpu1; cpu1=$(brokercpu)
+  verdict="$verdict, broker CPU $(python3 -c "c=$cpu1-$cpu0; n=max($n,1); print(f'{c} ms = {c*1000/n:.1f} us/msg (one core: {n/c*1000 if c else 0:,.0f} msg/s at most)')")"
+  cpu0=$cpu1
 }
 echo "QoS 1, $count messages of $size bytes, mosquitto $(mosquitto -h 2>&1 | head -1 | awk '{print $3}') on 127.0.0.1:$port; $(uptime | sed 's/.*load/load/')"
 # ours [--v311] <count> <warm-up> [outbox-dir mode n]
