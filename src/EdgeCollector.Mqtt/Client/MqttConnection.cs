@@ -30,6 +30,8 @@ internal sealed class MqttConnection : IAsyncDisposable
     private const int LargePayload = 16 * 1024;
     // A batch is written out once it holds this much, so one burst cannot grow the buffer without bound.
     private const int BatchLimit = 64 * 1024;
+    // Most bytes the read loop writes itself when it refills the window (RefillAsync); the rest is the publish loop's.
+    private const int InlineRefillBytes = 16 * 1024;
 
     private readonly Stream _stream;
     // Encoded packets are gathered here (under the write lock) and leave in one write per batch, so a burst of
@@ -277,15 +279,16 @@ internal sealed class MqttConnection : IAsyncDisposable
     /// Under the write lock, encodes every queued publish the window admits into the batch and writes it out.
     /// QoS 0 messages complete once written, QoS 1 ones on their PUBACK (<see cref="CompletePublish"/>).
     /// </summary>
-    private async Task WriteQueuedAsync(List<OutgoingPublish> written, bool lockHeld = false)
+    private async Task WriteQueuedAsync(List<OutgoingPublish> written, bool lockHeld = false, long byteBudget = long.MaxValue)
     {
         var reader = _publishQueue.Reader;
         var done = new Completions();
+        long taken = 0;
         if (!lockHeld) await _writeLock.WaitAsync(_cts.Token);
         try
         {
             ThrowIfBroken();
-            while (reader.TryPeek(out var item))
+            while (taken < byteBudget && reader.TryPeek(out var item))
             {
                 bool qos1 = item.QoS != MqttQualityOfService.AtMostOnce;
                 bool canceled = item.CancellationToken.IsCancellationRequested;
@@ -324,6 +327,7 @@ internal sealed class MqttConnection : IAsyncDisposable
                     continue;
                 }
                 if (!qos1) written.Add(item);
+                taken += encoded.Header.Length + encoded.Payload.Length;
                 await AppendAsync(encoded);
                 if (_batch.WrittenCount >= BatchLimit) await WriteBatchAsync();
             }
@@ -374,7 +378,9 @@ internal sealed class MqttConnection : IAsyncDisposable
             SignalWindowOpened();
             return;
         }
-        await WriteQueuedAsync(written, lockHeld: true);
+        // A small budget: the read loop must not sit in a long write (large payloads, a slow link) while PUBACKs
+        // wait to be read; what is left goes to the publish loop, woken below because the window still has room.
+        await WriteQueuedAsync(written, lockHeld: true, byteBudget: InlineRefillBytes);
         if (Volatile.Read(ref _inFlightCount) < _inFlightLimit) SignalWindowOpened();
     }
 
