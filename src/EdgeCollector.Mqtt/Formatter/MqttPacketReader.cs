@@ -49,18 +49,26 @@ public static class MqttPacketReader
     }
 
     /// <summary>
-    /// Reads a PUBACK that is nothing but its packet id (any 3.1.1 PUBACK; a 5.0 one with reason Success and no
-    /// properties, §3.4.2.1) without allocating a packet: the common reply to every QoS 1 publish. Returns false
-    /// and consumes nothing for anything else, including a malformed PUBACK, which <see cref="TryRead"/> reports.
+    /// Reads a successful PUBACK without properties without allocating a packet: the common reply to every QoS 1
+    /// publish. That is any 3.1.1 PUBACK (remaining length 2), and a 5.0 one that is its packet id alone, or its
+    /// packet id and reason Success (0x00) or No matching subscribers (0x10) with no or an empty property list
+    /// (§3.4.2.1, §3.4.2.2: remaining length 2, 3 or 4). Returns false and consumes nothing for anything else (other
+    /// reason codes, properties, a packet above <paramref name="maxPacketSize"/>, a malformed PUBACK), which
+    /// <see cref="TryRead"/> then decodes or reports.
     /// </summary>
-    public static bool TryReadPlainPubAck(ref SequenceReader<byte> reader, out ushort packetId)
+    public static bool TryReadPlainPubAck(ref SequenceReader<byte> reader, MqttProtocolVersion version, int maxPacketSize, out ushort packetId)
     {
         packetId = 0;
-        // 00 0x40 (PUBACK, flags 0), 01 remaining length 2, 02-03 packet id (non-zero [MQTT-2.3.1-1]).
+        // 00 0x40 (PUBACK, flags 0), 01 remaining length, 02-03 packet id (non-zero [MQTT-2.3.1-1]),
+        // 5.0 only: [04 reason code [05 property length 0]].
         var probe = reader;
         if (!probe.TryRead(out byte first) || first != 0x40) return false;
-        if (!probe.TryRead(out byte length) || length != 2) return false;
+        if (!probe.TryRead(out byte length)) return false;
+        int maxLength = version == MqttProtocolVersion.V500 ? 4 : 2;
+        if (length < 2 || length > maxLength || 2 + length > maxPacketSize) return false;
         if (!probe.TryReadBigEndian(out short id) || id == 0) return false;
+        if (length >= 3 && (!probe.TryRead(out byte reason) || reason is not (0x00 or 0x10))) return false;
+        if (length == 4 && (!probe.TryRead(out byte propertyLength) || propertyLength != 0)) return false;
         packetId = (ushort)id;
         reader = probe;
         return true;

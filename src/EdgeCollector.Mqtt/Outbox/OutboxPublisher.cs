@@ -18,7 +18,8 @@ public sealed class OutboxPublisher : IAsyncDisposable
     private readonly MqttOutbox _outbox;
     private readonly int _maxInFlight;
     private readonly MqttLogCallback? _log;
-    private readonly SemaphoreSlim _wake = new(0, 1);
+    private readonly SemaphoreSlim _wake = new(0);
+    private int _wakePending;
     private readonly Channel<long> _acked = Channel.CreateUnbounded<long>(new UnboundedChannelOptions { SingleReader = true });
     private readonly ConcurrentDictionary<long, byte> _ackedNotDeleted = new();
     private readonly CancellationTokenSource _stop = new();
@@ -29,9 +30,12 @@ public sealed class OutboxPublisher : IAsyncDisposable
 
     /// <param name="client">A client kept connected by <see cref="MqttClient.StartAsync"/>.</param>
     /// <param name="outbox">The durable store.</param>
-    /// <param name="maxInFlight">Most messages awaiting PUBACK at once.</param>
+    /// <param name="maxInFlight">
+    /// Most messages handed to the client and not yet settled (acknowledged or failed) at once; the client's own
+    /// MaxInFlight (or the broker's Receive Maximum) bounds how many of them are on the wire awaiting PUBACK.
+    /// </param>
     /// <param name="log">Optional log sink.</param>
-    public OutboxPublisher(MqttClient client, MqttOutbox outbox, int maxInFlight = 32, MqttLogCallback? log = null)
+    public OutboxPublisher(MqttClient client, MqttOutbox outbox, int maxInFlight = 256, MqttLogCallback? log = null)
     {
         _client = client;
         _outbox = outbox;
@@ -93,7 +97,8 @@ public sealed class OutboxPublisher : IAsyncDisposable
 
     private void Wake()
     {
-        try { _wake.Release(); } catch (SemaphoreFullException) { }
+        // One release per wait of the publish loop; a burst of enqueues does not pile up releases.
+        if (Interlocked.Exchange(ref _wakePending, 1) == 0) _wake.Release();
     }
 
     private async Task PublishLoopAsync(CancellationToken stop)
@@ -125,78 +130,141 @@ public sealed class OutboxPublisher : IAsyncDisposable
         }
     }
 
-    /// <summary>Publishes from the oldest stored message on while this connection lives.</summary>
+    /// <summary>
+    /// Publishes from the oldest stored message on while this connection lives. Up to <c>maxInFlight</c> messages
+    /// are handed to the client at once (it keeps its own window toward the broker and writes whatever is queued
+    /// in one socket write); the stored messages are read in chunks of at least a quarter of that, and each
+    /// publish is followed by a callback rather than an awaiting task, so a message costs no task or thread hop
+    /// of its own here.
+    /// </summary>
     private async Task DrainOneConnectionAsync(long epoch, CancellationToken stop)
     {
-        using var lost = CancellationTokenSource.CreateLinkedTokenSource(stop);
-        var inFlight = new List<Task>();
+        var scope = new DrainScope(this);
+        int refill = Math.Max(1, _maxInFlight / 4);
         long cursor = 0;
         try
         {
-            while (!lost.IsCancellationRequested && _client.ConnectionEpoch == epoch && _client.State == MqttConnectionState.Connected)
+            while (!scope.Lost && !stop.IsCancellationRequested && _client.ConnectionEpoch == epoch && _client.State == MqttConnectionState.Connected)
             {
-                inFlight.RemoveAll(t => t.IsCompleted);
-                if (inFlight.Count >= _maxInFlight)
+                int free = _maxInFlight - Volatile.Read(ref scope.Outstanding);
+                if (free < refill)
                 {
-                    await Task.WhenAny(inFlight).WaitAsync(lost.Token);
+                    // Wait for completions to free a chunk of the window (the last one to do so releases the signal).
+                    await scope.Freed.WaitAsync(TimeSpan.FromMilliseconds(250), stop);
                     continue;
                 }
-                var batch = await _outbox.ReadAfterAsync(cursor, _maxInFlight - inFlight.Count, stop);
+                var batch = await _outbox.ReadAfterAsync(cursor, free, stop);
                 if (batch.Count == 0)
                 {
-                    await _wake.WaitAsync(TimeSpan.FromMilliseconds(250), lost.Token);
+                    // Nothing stored beyond the cursor: wait for an enqueue. The flag is cleared before the next read,
+                    // so an enqueue committed after that read signals again.
+                    if (await _wake.WaitAsync(TimeSpan.FromMilliseconds(250), stop)) Volatile.Write(ref _wakePending, 0);
                     continue;
                 }
                 foreach (var message in batch)
                 {
                     cursor = message.Seq;
+                    if (scope.Lost) break;
                     if (_ackedNotDeleted.ContainsKey(message.Seq)) continue;
-                    inFlight.Add(PublishOneAsync(message, lost));
+                    scope.Start(message);
                 }
             }
         }
-        catch (OperationCanceledException) when (!stop.IsCancellationRequested)
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
         {
-            // This connection is gone; the next one starts again from the oldest message.
+            // Stopping: what is in flight still settles below (acknowledged, or failed with the connection).
         }
-        try { await Task.WhenAll(inFlight); } catch (Exception) { /* each task logs its own outcome */ }
+        finally
+        {
+            // This connection is done (lost, replaced, stopping, or the store failed): wait until every handed-over
+            // publish has settled, so the next round does not send a message that is still in flight here. The
+            // client fails them all when its connection breaks; a stop waits at most 10 s.
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+            while (Volatile.Read(ref scope.Outstanding) > 0 && (!stop.IsCancellationRequested || DateTime.UtcNow < deadline))
+                await scope.Freed.WaitAsync(TimeSpan.FromMilliseconds(50), CancellationToken.None);
+        }
     }
 
-    private async Task PublishOneAsync(OutboxMessage message, CancellationTokenSource connectionLost)
+    /// <summary>The publishes handed to one connection: how many are outstanding, and whether the connection was lost.</summary>
+    private sealed class DrainScope(OutboxPublisher owner)
     {
-        try
+        private static readonly Action<Task, object?> s_onSettled = (task, state) => ((Pending)state!).Scope.OnSettled(task, ((Pending)state!).Message);
+
+        public int Outstanding;
+        private volatile bool _lost;
+        public bool Lost => _lost;
+
+        /// <summary>Released when the outstanding count falls to the refill mark or to zero, or the connection is lost.</summary>
+        public SemaphoreSlim Freed { get; } = new(0);
+
+        private sealed record Pending(DrainScope Scope, OutboxMessage Message);
+
+        public void Start(OutboxMessage message)
         {
-            await _client.PublishAsync(message.Topic, message.Payload, MqttQualityOfService.AtLeastOnce, message.Retain, connectionLost.Token);
+            Interlocked.Increment(ref Outstanding);
+            Task task;
+            try
+            {
+                task = owner._client.PublishAsync(message.Topic, message.Payload, MqttQualityOfService.AtLeastOnce, message.Retain, dup: false, CancellationToken.None);
+            }
+            catch (Exception ex)
+            {
+                task = Task.FromException(ex);
+            }
+            task.ContinueWith(s_onSettled, new Pending(this, message), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        }
+
+        private void OnSettled(Task task, OutboxMessage message)
+        {
+            if (!owner.Settle(task, message)) _lost = true;
+            int left = Interlocked.Decrement(ref Outstanding);
+            if (_lost || left == 0 || left == owner._maxInFlight - Math.Max(1, owner._maxInFlight / 4)) Freed.Release();
+        }
+    }
+
+    /// <summary>
+    /// Books the outcome of one publish: acknowledged (or refused for good) → deleted; connection lost or not
+    /// sendable now → stays stored. Returns false when this connection should stop sending.
+    /// </summary>
+    private bool Settle(Task task, OutboxMessage message)
+    {
+        if (task.IsCompletedSuccessfully)
+        {
             Interlocked.Increment(ref _published);
-            _ackedNotDeleted.TryAdd(message.Seq, 0);
-            _acked.Writer.TryWrite(message.Seq);
+            Acknowledged(message.Seq);
+            return true;
         }
-        catch (MqttPublishRejectedException ex)
+        var ex = task.Exception?.InnerException ?? new OperationCanceledException();
+        switch (ex)
         {
-            Interlocked.Increment(ref _rejected);
-            _log?.Invoke(MqttLogLevel.Error, $"Broker rejected outbox message seq {message.Seq} on '{message.Topic}'; it is removed: {ex.Message}", ex);
-            _ackedNotDeleted.TryAdd(message.Seq, 0);
-            _acked.Writer.TryWrite(message.Seq);
+            case MqttPublishRejectedException:
+                Interlocked.Increment(ref _rejected);
+                _log?.Invoke(MqttLogLevel.Error, $"Broker rejected outbox message seq {message.Seq} on '{message.Topic}'; it is removed: {ex.Message}", ex);
+                Acknowledged(message.Seq);
+                return true;
+            case MqttConnectionLostException or OperationCanceledException:
+                // Stays stored; re-sent on the next connection.
+                return false;
+            case NotSupportedException:
+                // The broker cannot take it as stored (e.g. v5 Maximum QoS 0): keep it, say so once per connection.
+                _log?.Invoke(MqttLogLevel.Error, $"Outbox message seq {message.Seq} on '{message.Topic}' kept: {ex.Message}", ex);
+                return false;
+            case ArgumentException:
+                // Cannot be encoded (e.g. larger than the broker's maximum packet size): it would never go out.
+                Interlocked.Increment(ref _rejected);
+                _log?.Invoke(MqttLogLevel.Error, $"Outbox message seq {message.Seq} on '{message.Topic}' cannot be sent and is removed: {ex.Message}", ex);
+                Acknowledged(message.Seq);
+                return true;
+            default:
+                _log?.Invoke(MqttLogLevel.Error, $"Outbox message seq {message.Seq} on '{message.Topic}' failed; it stays stored: {ex.Message}", ex);
+                return false;
         }
-        catch (Exception ex) when (ex is MqttConnectionLostException or OperationCanceledException)
-        {
-            // Stays stored; re-sent on the next connection.
-            try { await connectionLost.CancelAsync(); } catch (ObjectDisposedException) { }
-        }
-        catch (NotSupportedException ex)
-        {
-            // The broker cannot take it as stored (e.g. v5 Maximum QoS 0): keep it, say so once per connection.
-            _log?.Invoke(MqttLogLevel.Error, $"Outbox message seq {message.Seq} on '{message.Topic}' kept: {ex.Message}", ex);
-            try { await connectionLost.CancelAsync(); } catch (ObjectDisposedException) { }
-        }
-        catch (ArgumentException ex)
-        {
-            // Cannot be encoded (e.g. larger than the broker's maximum packet size): it would never go out.
-            Interlocked.Increment(ref _rejected);
-            _log?.Invoke(MqttLogLevel.Error, $"Outbox message seq {message.Seq} on '{message.Topic}' cannot be sent and is removed: {ex.Message}", ex);
-            _ackedNotDeleted.TryAdd(message.Seq, 0);
-            _acked.Writer.TryWrite(message.Seq);
-        }
+    }
+
+    private void Acknowledged(long seq)
+    {
+        _ackedNotDeleted.TryAdd(seq, 0);
+        _acked.Writer.TryWrite(seq);
     }
 
     private async Task DeleteLoopAsync(CancellationToken stop)

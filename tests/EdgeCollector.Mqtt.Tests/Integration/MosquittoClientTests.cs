@@ -25,8 +25,9 @@ public sealed class MosquittoClientTests : IClassFixture<MosquittoFixture>
 
     public MosquittoClientTests(MosquittoFixture fixture) => _broker = fixture.Broker;
 
-    private MqttClientOptions Options(MqttProtocolVersion version, bool tls = false, string? clientId = null) => new()
+    private MqttClientOptions Options(MqttProtocolVersion version, bool tls = false, string? clientId = null, int maxInFlight = 64) => new()
     {
+        MaxInFlight = maxInFlight,
         Host = tls ? "localhost" : "127.0.0.1",
         Port = tls ? _broker.TlsPort : _broker.PlainPort,
         UseTls = tls,
@@ -37,6 +38,27 @@ public sealed class MosquittoClientTests : IClassFixture<MosquittoFixture>
         Password = MosquittoBroker.Password,
         KeepAlive = TimeSpan.FromSeconds(5),
     };
+
+    [Theory]
+    [InlineData(MqttProtocolVersion.V311)]
+    [InlineData(MqttProtocolVersion.V500)]
+    public async Task Large_and_small_qos1_messages_mixed_all_arrive_once_and_in_order(MqttProtocolVersion version)
+    {
+        // Sizes around the read loop's inline refill budget (16 KB) and the no-copy payload threshold (16 KB): the
+        // window is refilled partly by the read loop and partly by the publish loop, in order.
+        string topic = $"test/{Guid.NewGuid():N}/mixed";
+        using var sub = await MosquittoSubscriber.StartAsync(_broker, topic);
+        await using var client = new MqttClient(Options(version, maxInFlight: 8));
+        await client.ConnectAsync();
+        int[] sizes = [100, 9_000, 20_000, 5, 17_000];
+        var payloads = Enumerable.Range(0, 150).Select(i => $"m{i:D4}" + new string((char)('a' + (i % 26)), sizes[i % sizes.Length])).ToList();
+        var acks = payloads.Select(p => client.PublishAsync(topic, Encoding.UTF8.GetBytes(p), MqttQualityOfService.AtLeastOnce)).ToList();
+        await Task.WhenAll(acks).WaitAsync(TimeSpan.FromSeconds(30));
+
+        var got = await sub.WaitForAsync(m => m.Count >= payloads.Count, TimeSpan.FromSeconds(20));
+        Assert.Equal(payloads, got.Select(m => m.Payload));
+        await client.DisconnectAsync();
+    }
 
     [Theory]
     [InlineData(MqttProtocolVersion.V311, false)]
