@@ -19,7 +19,8 @@ public enum OutboxPriority
 }
 
 /// <summary>One stored message: exactly the bytes that are (re-)sent.</summary>
-public sealed record OutboxMessage(long Seq, string Topic, byte[] Payload, bool Retain, OutboxPriority Priority);
+/// <param name="EnqueuedAtUnixMs">When the message was committed to the outbox (Unix ms, wall clock); 0 when unknown.</param>
+public sealed record OutboxMessage(long Seq, string Topic, byte[] Payload, bool Retain, OutboxPriority Priority, long EnqueuedAtUnixMs = 0);
 
 /// <summary>Settings of <see cref="MqttOutbox"/>.</summary>
 public sealed class MqttOutboxOptions
@@ -380,13 +381,13 @@ public sealed class MqttOutbox : IAsyncDisposable
         try
         {
             await using var cmd = _db.CreateCommand();
-            cmd.CommandText = "SELECT seq, topic, payload, retain, priority FROM message WHERE seq > $after ORDER BY seq LIMIT $limit";
+            cmd.CommandText = "SELECT seq, topic, payload, retain, priority, enqueued_at FROM message WHERE seq > $after ORDER BY seq LIMIT $limit";
             cmd.Parameters.AddWithValue("$after", afterSeq);
             cmd.Parameters.AddWithValue("$limit", limit);
             await using var r = await cmd.ExecuteReaderAsync(cancellationToken);
             var list = new List<OutboxMessage>();
             while (await r.ReadAsync(cancellationToken))
-                list.Add(new OutboxMessage(r.GetInt64(0), r.GetString(1), (byte[])r.GetValue(2), r.GetInt64(3) != 0, (OutboxPriority)r.GetInt32(4)));
+                list.Add(new OutboxMessage(r.GetInt64(0), r.GetString(1), (byte[])r.GetValue(2), r.GetInt64(3) != 0, (OutboxPriority)r.GetInt32(4), r.GetInt64(5)));
             return list;
         }
         finally

@@ -49,6 +49,12 @@ public sealed class OutboxPublisher : IAsyncDisposable
     /// <summary>Messages the broker refused with a v5 reason code ≥ 0x80; they are logged and deleted.</summary>
     public long RejectedCount => Interlocked.Read(ref _rejected);
 
+    /// <summary>
+    /// Publish latency of every acknowledged message: from its commit to the outbox to the broker's PUBACK
+    /// (wall clock), so time spent waiting out a broker outage is included.
+    /// </summary>
+    public LatencyHistogram PublishLatency { get; } = new();
+
     /// <summary>The underlying outbox (counts, drops).</summary>
     public MqttOutbox Outbox => _outbox;
 
@@ -231,6 +237,10 @@ public sealed class OutboxPublisher : IAsyncDisposable
         if (task.IsCompletedSuccessfully)
         {
             Interlocked.Increment(ref _published);
+            if (message.EnqueuedAtUnixMs > 0)
+            {
+                PublishLatency.Record((DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() - message.EnqueuedAtUnixMs) / 1000.0);
+            }
             Acknowledged(message.Seq);
             return true;
         }

@@ -218,6 +218,18 @@ public static class OperationsEndpoints
         {
             Metric("edgecollector_mqtt_connected", "gauge", "1 while connected to the broker.", [("", uplink.State == Mqtt.Client.MqttConnectionState.Connected ? 1 : 0)]);
             Metric("edgecollector_mqtt_outbox_depth", "gauge", "Messages in the durable MQTT outbox.", [("", uplink.OutboxDepth)]);
+            var latency = uplink.PublishLatency;
+            const string name = "edgecollector_publish_latency_seconds";
+            w.Append("# HELP ").Append(name).Append(" From a message's commit to the MQTT outbox to the broker's PUBACK (broker outages included).\n");
+            w.Append("# TYPE ").Append(name).Append(" histogram\n");
+            foreach (var (le, count) in latency.Cumulative())
+            {
+                string bound = double.IsPositiveInfinity(le) ? "+Inf" : le.ToString("R", CultureInfo.InvariantCulture);
+                w.Append(name).Append("_bucket{le=\"").Append(bound).Append("\"} ").Append(count.ToString(CultureInfo.InvariantCulture)).Append('\n');
+            }
+
+            w.Append(name).Append("_sum ").Append(latency.SumSeconds.ToString("R", CultureInfo.InvariantCulture)).Append('\n');
+            w.Append(name).Append("_count ").Append(latency.Count.ToString(CultureInfo.InvariantCulture)).Append('\n');
         }
 
         if (influx is not null)

@@ -48,6 +48,9 @@ public sealed class MqttUplink : IMessageSink, IAsyncDisposable
 
     public long OutboxDepth => _publisher.Outbox.Count;
 
+    /// <summary>From a message's commit to the outbox to the broker's PUBACK.</summary>
+    public Mqtt.Outbox.LatencyHistogram PublishLatency => _publisher.PublishLatency;
+
     public static string Version { get; } =
         typeof(MqttUplink).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "0.0.0";
 

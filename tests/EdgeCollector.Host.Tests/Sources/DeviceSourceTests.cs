@@ -181,7 +181,12 @@ public sealed class DeviceSourceTests : IDisposable
             }
         }
 
-        Assert.Contains("mqtt_connected 0", await http.GetStringAsync("/metrics"), StringComparison.Ordinal);
+        string metrics = await http.GetStringAsync("/metrics");
+        Assert.Contains("mqtt_connected 0", metrics, StringComparison.Ordinal);
+        // Nothing acknowledged yet: the publish-latency histogram is there, well-formed and empty.
+        var samples = PrometheusText.Parse(metrics);
+        Assert.Equal(0, samples[("edgecollector_publish_latency_seconds_count", "")]);
+        Assert.Equal(0, samples[("edgecollector_publish_latency_seconds_bucket", "le=\"+Inf\"")]);
     }
 
     private static async Task<string> WaitForListeningAsync(CollectorProcess p)

@@ -23,7 +23,7 @@ internal static partial class PrometheusText
     {
         var help = new HashSet<string>();
         var types = new Dictionary<string, string>();
-        var samples = new Dictionary<(string, string), double>();
+        var samples = new Dictionary<(string Name, string Labels), double>();
         foreach (var line in text.Split('\n'))
         {
             if (line.Length == 0)
@@ -47,7 +47,22 @@ internal static partial class PrometheusText
             var s = Sample().Match(line);
             Assert.True(s.Success, $"not a Prometheus sample line: '{line}'");
             string name = s.Groups[1].Value;
-            Assert.True(types.TryGetValue(name, out var type), $"sample of {name} before its TYPE");
+            string family = name;
+            if (!types.ContainsKey(name))
+            {
+                // A histogram's samples are <family>_bucket{le="…"}, <family>_sum and <family>_count.
+                foreach (var suffix in new[] { "_bucket", "_sum", "_count" })
+                {
+                    if (name.EndsWith(suffix, StringComparison.Ordinal) && types.TryGetValue(name[..^suffix.Length], out var t0) && t0 == "histogram")
+                    {
+                        family = name[..^suffix.Length];
+                        Assert.True(suffix != "_bucket" || s.Groups[2].Value.Contains("le=\"", StringComparison.Ordinal), $"bucket without le: '{line}'");
+                    }
+                }
+            }
+
+            Assert.True(types.TryGetValue(family, out var type), $"sample of {name} before its TYPE");
+            Assert.True(type != "histogram" || family != name, $"histogram {name} sampled without _bucket/_sum/_count");
             if (type == "counter")
             {
                 Assert.EndsWith("_total", name, StringComparison.Ordinal);
@@ -57,6 +72,28 @@ internal static partial class PrometheusText
             Assert.True(samples.TryAdd((name, s.Groups[2].Value.TrimEnd(',')), value), $"duplicate sample '{line}'");
         }
 
+        foreach (var (family, type) in types.Where(t => t.Value == "histogram"))
+        {
+            // Buckets are cumulative, end with +Inf, and +Inf equals the count.
+            var buckets = samples.Where(k => k.Key.Name == family + "_bucket")
+                .Select(k => (Le: ParseLe(k.Key.Labels), Count: k.Value)).OrderBy(b => b.Le).ToList();
+            Assert.True(buckets.Count > 0 && double.IsPositiveInfinity(buckets[^1].Le), $"{family}: no +Inf bucket");
+            for (int i = 1; i < buckets.Count; i++)
+            {
+                Assert.True(buckets[i].Count >= buckets[i - 1].Count, $"{family}: buckets not cumulative at le={buckets[i].Le}");
+            }
+
+            Assert.Equal(samples[(family + "_count", "")], buckets[^1].Count);
+            Assert.True(samples.ContainsKey((family + "_sum", "")), $"{family}: no _sum");
+        }
+
         return samples;
+    }
+
+    private static double ParseLe(string labels)
+    {
+        var m = Regex.Match(labels, "le=\"([^\"]*)\"");
+        Assert.True(m.Success, $"no le in {labels}");
+        return m.Groups[1].Value == "+Inf" ? double.PositiveInfinity : double.Parse(m.Groups[1].Value, NumberStyles.Float, CultureInfo.InvariantCulture);
     }
 }

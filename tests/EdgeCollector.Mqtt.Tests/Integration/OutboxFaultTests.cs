@@ -89,6 +89,16 @@ public sealed class OutboxFaultTests : IAsyncLifetime
         Assert.Contains(log, l => l.Contains("connection lost", StringComparison.OrdinalIgnoreCase));
         // seqs are strictly increasing in enqueue order.
         Assert.Equal(seqs.Order(), seqs);
+        // Publish latency: every message acknowledged was measured, and the ones that waited out the 6 s outage
+        // show it (commit → PUBACK), while the ones sent before the outage did not wait.
+        var latency = publisher.PublishLatency;
+        Assert.InRange(latency.Count, Total, Total + 50);
+        var buckets = latency.Cumulative();
+        long underOneSecond = buckets.First(b => b.UpperBound == 1).CumulativeCount;
+        long underTwoAndAHalf = buckets.First(b => b.UpperBound == 2.5).CumulativeCount;
+        Assert.True(underOneSecond >= 90, $"{underOneSecond} messages within 1 s");
+        Assert.True(latency.Count - underTwoAndAHalf >= 10, $"{latency.Count - underTwoAndAHalf} messages over 2.5 s; the outage lasted 6 s");
+        Assert.Equal(latency.Count, buckets[^1].CumulativeCount);
     }
 
     [Fact]
