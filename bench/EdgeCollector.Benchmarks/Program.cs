@@ -14,10 +14,26 @@ internal static class Program
     /// </summary>
     public static int Main(string[] args)
     {
-        if (args is ["opcua-subscribe", var endpoint, var countText, var secondsText, .. var more] && more.Length <= 1)
+        if (args is ["opcua-subscribe", var endpoint, var countText, var secondsText, .. var more])
         {
+            // Optional: [warmup-seconds] [publish-requests] (positional), or --warmup=<s> / --publish-requests=<n>.
+            double warmup = 0;
+            int? requests = null;
+            var positional = 0;
+            foreach (var arg in more)
+            {
+                if (arg.StartsWith("--warmup=", StringComparison.Ordinal))
+                    warmup = double.Parse(arg["--warmup=".Length..], CultureInfo.InvariantCulture);
+                else if (arg.StartsWith("--publish-requests=", StringComparison.Ordinal))
+                    requests = int.Parse(arg["--publish-requests=".Length..], CultureInfo.InvariantCulture);
+                else if (positional++ == 0)
+                    warmup = double.Parse(arg, CultureInfo.InvariantCulture);
+                else
+                    requests = int.Parse(arg, CultureInfo.InvariantCulture);
+            }
+
             return OpcUaSubscribeAsync(endpoint, int.Parse(countText, CultureInfo.InvariantCulture), double.Parse(secondsText, CultureInfo.InvariantCulture),
-                more is [var requests] ? int.Parse(requests, CultureInfo.InvariantCulture) : null).GetAwaiter().GetResult();
+                warmup, requests).GetAwaiter().GetResult();
         }
 
         if (args is ["opcua-decode", .. var decodeArgs] && decodeArgs.Length <= 2)
@@ -43,14 +59,15 @@ internal static class Program
     }
 
     /// <summary>
-    /// <c>-- opcua-subscribe &lt;endpoint&gt; &lt;count&gt; &lt;seconds&gt; [publish-requests]</c>: the OPC UA benchmark of issue 5
-    /// (bench/opcua.sh; without publish-requests the client's default number of outstanding Publish requests).
-    /// One session, one subscription (publishing 1 s), &lt;count&gt; items <c>nsu=urn:edgecollector:bench;s=v&lt;i&gt;</c>
-    /// (sampling 1 s, queue 1) in one CreateMonitoredItems call; counts data changes for &lt;seconds&gt; after they are
-    /// created and prints the CPU time (user+sys) of that window and the changes it never saw (from the values), as
+    /// <c>-- opcua-subscribe &lt;endpoint&gt; &lt;count&gt; &lt;seconds&gt; [warmup-seconds] [publish-requests]</c>: the OPC UA
+    /// benchmark of issue 5 (bench/opcua.sh; without publish-requests the client's default number of outstanding
+    /// Publish requests). One session, one subscription (publishing 1 s), &lt;count&gt; items
+    /// <c>nsu=urn:edgecollector:bench;s=v&lt;i&gt;</c> (sampling 1 s, queue 1) in one CreateMonitoredItems call; waits
+    /// &lt;warmup-seconds&gt; after they are created, then counts data changes for &lt;seconds&gt; and prints the CPU time
+    /// (user+sys) of that window and of the warm-up, and the changes it never saw (from the values), as
     /// bench/opcua/client.js does for node-opcua.
     /// </summary>
-    private static async Task<int> OpcUaSubscribeAsync(string endpoint, int count, double seconds, int? publishRequests)
+    private static async Task<int> OpcUaSubscribeAsync(string endpoint, int count, double seconds, double warmup, int? publishRequests)
     {
         var started = Stopwatch.StartNew();
         var options = new UaClientOptions { EndpointUrl = endpoint };
@@ -100,16 +117,22 @@ internal static class Program
         var refused = subscription.Items.Count(i => i.Status.IsBad);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"SUBSCRIBED {count - refused} {started.ElapsedMilliseconds}"));
 
-        // The counting window starts now: initial values that arrived during setup are not counted.
-        Volatile.Write(ref notifications, 0);
         using var process = Process.GetCurrentProcess();
+        var warm0 = process.TotalProcessorTime;
+        if (warmup > 0)
+            await Task.Delay(TimeSpan.FromSeconds(warmup));
+        process.Refresh();
         var cpu0 = process.TotalProcessorTime;
+        var warmupCpu = cpu0 - warm0;
+
+        // The counting window starts now: initial values that arrived during setup and warm-up are not counted.
+        Volatile.Write(ref notifications, 0);
         await Task.Delay(TimeSpan.FromSeconds(seconds));
         var received = Volatile.Read(ref notifications);
         process.Refresh();
         var cpu = process.TotalProcessorTime - cpu0;
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"RESULT notifications={received} seconds={seconds} cpu={cpu.TotalSeconds:F3} rss_mb={Environment.WorkingSet / 1048576.0:F1} missed={Volatile.Read(ref missed)} repeated={Volatile.Read(ref repeated)} unmatched={Volatile.Read(ref unmatched) + subscription.UnknownHandleCount} rejected={client.RejectedNotificationCount} gaps={subscription.GapCount} reconnects={client.ReconnectCount}"));
+            $"RESULT notifications={received} seconds={seconds} cpu={cpu.TotalSeconds:F3} warmup_cpu={warmupCpu.TotalSeconds:F3} rss_mb={Environment.WorkingSet / 1048576.0:F1} missed={Volatile.Read(ref missed)} repeated={Volatile.Read(ref repeated)} unmatched={Volatile.Read(ref unmatched) + subscription.UnknownHandleCount} rejected={client.RejectedNotificationCount} gaps={subscription.GapCount} reconnects={client.ReconnectCount}"));
         await client.CloseAsync();
         return 0;
     }

@@ -21,8 +21,11 @@ public sealed class UaClient : IAsyncDisposable
     private readonly ConcurrentDictionary<uint, UaSubscription> _byServerId = new();
     private readonly List<UaSubscription> _subscriptions = [];
     private readonly ConcurrentQueue<SubscriptionAcknowledgement> _acks = new();
+    // Publish responses in wire order for DispatchNotificationsAsync. Synchronous continuations: when the dispatcher
+    // is idle, the receive loop that writes a response runs it on the spot (no thread-pool hop per response) up to
+    // its first real await (a Republish), after which it continues on its own and later responses queue behind it.
     private readonly System.Threading.Channels.Channel<PublishResponse> _notifications =
-        System.Threading.Channels.Channel.CreateUnbounded<PublishResponse>(new System.Threading.Channels.UnboundedChannelOptions { SingleReader = true });
+        System.Threading.Channels.Channel.CreateUnbounded<PublishResponse>(new System.Threading.Channels.UnboundedChannelOptions { SingleReader = true, AllowSynchronousContinuations = true });
     private readonly List<Task> _background = [];
     private readonly object _gate = new();
     private TaskCompletionSource<UaClientChannel> _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -663,8 +666,9 @@ public sealed class UaClient : IAsyncDisposable
 
     /// <summary>
     /// Creates a subscription with monitored items on the Value attribute; <paramref name="callback"/> receives
-    /// each data change (node, value with source timestamp and StatusCode, gap flag). Items that the server
-    /// refused are listed in <see cref="UaSubscription.Items"/> with their Bad status.
+    /// each data change (node, value with source timestamp and StatusCode, gap flag), in the server's order and
+    /// usually on the connection's receive loop, so it must not block. Items that the server refused are listed in
+    /// <see cref="UaSubscription.Items"/> with their Bad status.
     /// </summary>
     public Task<UaSubscription> SubscribeAsync(UaSubscriptionOptions options, IReadOnlyList<UaMonitoredItemRequest> items,
         Action<UaDataChange> callback, CancellationToken cancellationToken = default)

@@ -53,7 +53,8 @@ public sealed record UaDataChange(NodeId NodeId, DataValue Value, bool AfterGap)
 /// <summary>
 /// Receives each data change of a subscription without an allocation per value (see
 /// <see cref="UaClient.SubscribeAsync(UaSubscriptionOptions, IReadOnlyList{UaMonitoredItemRequest}, UaValueHandler, CancellationToken)"/>).
-/// Called on the client's notification thread, one value at a time in the server's order; must not block.
+/// Called one value at a time in the server's order, usually on the connection's receive loop: it must not block
+/// (hand values over to another thread or a channel), since nothing else is received on the connection meanwhile.
 /// </summary>
 /// <param name="item">The monitored item; its <see cref="UaMonitoredItem.ClientHandle"/> is 1 + its position in the
 /// order the items were added to the subscription, so it can index the caller's own arrays.</param>
