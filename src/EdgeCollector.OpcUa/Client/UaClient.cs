@@ -351,12 +351,29 @@ public sealed class UaClient : IAsyncDisposable
         }
     }
 
+    // A quarter of the shortest subscription watchdog timeout, between 250 ms and 1 s: a stall is noticed at most
+    // 25 % late, without waking the client 4 times a second for subscriptions that publish once a second.
+    private TimeSpan WatchdogPeriod()
+    {
+        var shortest = TimeSpan.FromSeconds(4);
+        lock (_gate)
+        {
+            foreach (var s in _subscriptions)
+            {
+                if (s.WatchdogTimeout < shortest)
+                    shortest = s.WatchdogTimeout;
+            }
+        }
+
+        return TimeSpan.FromTicks(Math.Max(TimeSpan.FromMilliseconds(250).Ticks, shortest.Ticks / 4));
+    }
+
     private async Task WatchdogAsync()
     {
         var stop = _disposed.Token;
         while (!stop.IsCancellationRequested)
         {
-            await Task.Delay(TimeSpan.FromMilliseconds(250), stop).ContinueWith(static _ => { }, TaskScheduler.Default);
+            await Task.Delay(WatchdogPeriod(), stop).ContinueWith(static _ => { }, TaskScheduler.Default);
             var channel = _channel;
             if (channel is not { State: UaChannelState.Open } || !_ready.Task.IsCompletedSuccessfully)
                 continue;
