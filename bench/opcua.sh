@@ -4,11 +4,11 @@
 # each subscribe to all of them (publishing 1000 ms, sampling 1000 ms, queue 1), wait <warmup> seconds, then count
 # for <seconds>, one after the other, against the same server in the same run. Prints notifications, CPU (user+sys)
 # of the counting window, of the warm-up before it and of the whole process, and peak RSS of each client.
-# Usage: bash bench/opcua.sh [items=10000] [seconds=60] [warmup=30]
+# Usage: bash bench/opcua.sh [items=10000] [seconds=60] [warmup=90]
 # Needs /usr/bin/time (Debian package "time") and node-opcua in tests/peers/node_modules.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-items=${1:-10000}; seconds=${2:-60}; warmup=${3:-30}
+items=${1:-10000}; seconds=${2:-60}; warmup=${3:-90}
 work=$(mktemp -d)
 server=""
 cleanup() {

@@ -124,6 +124,8 @@ internal static class Program
         process.Refresh();
         var cpu0 = process.TotalProcessorTime;
         var warmupCpu = cpu0 - warm0;
+        var workItems0 = ThreadPool.CompletedWorkItemCount;
+        var gc0 = GC.CollectionCount(0);
 
         // The counting window starts now: initial values that arrived during setup and warm-up are not counted.
         Volatile.Write(ref notifications, 0);
@@ -131,8 +133,10 @@ internal static class Program
         var received = Volatile.Read(ref notifications);
         process.Refresh();
         var cpu = process.TotalProcessorTime - cpu0;
+        var workItems = ThreadPool.CompletedWorkItemCount - workItems0;
+        var gcs = GC.CollectionCount(0) - gc0;
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"RESULT notifications={received} seconds={seconds} cpu={cpu.TotalSeconds:F3} warmup_cpu={warmupCpu.TotalSeconds:F3} rss_mb={Environment.WorkingSet / 1048576.0:F1} missed={Volatile.Read(ref missed)} repeated={Volatile.Read(ref repeated)} unmatched={Volatile.Read(ref unmatched) + subscription.UnknownHandleCount} rejected={client.RejectedNotificationCount} gaps={subscription.GapCount} reconnects={client.ReconnectCount}"));
+            $"RESULT notifications={received} seconds={seconds} cpu={cpu.TotalSeconds:F3} warmup_cpu={warmupCpu.TotalSeconds:F3} rss_mb={Environment.WorkingSet / 1048576.0:F1} missed={Volatile.Read(ref missed)} repeated={Volatile.Read(ref repeated)} unmatched={Volatile.Read(ref unmatched) + subscription.UnknownHandleCount} rejected={client.RejectedNotificationCount} gaps={subscription.GapCount} reconnects={client.ReconnectCount} threadpool_items={workItems} gen0_gcs={gcs}"));
         await client.CloseAsync();
         return 0;
     }
