@@ -14,10 +14,32 @@ internal static class Program
     /// </summary>
     public static int Main(string[] args)
     {
-        if (args is ["opcua-subscribe", var endpoint, var countText, var secondsText, .. var more] && more.Length <= 1)
+        if (args is ["opcua-subscribe", var endpoint, var countText, var secondsText, .. var more])
         {
+            // Optional: [warmup-seconds] [publish-requests] (positional), or --warmup=<s> / --publish-requests=<n>.
+            double warmup = 0;
+            int? requests = null;
+            var positional = 0;
+            foreach (var arg in more)
+            {
+                if (arg.StartsWith("--warmup=", StringComparison.Ordinal))
+                    warmup = double.Parse(arg["--warmup=".Length..], CultureInfo.InvariantCulture);
+                else if (arg.StartsWith("--publish-requests=", StringComparison.Ordinal))
+                    requests = int.Parse(arg["--publish-requests=".Length..], CultureInfo.InvariantCulture);
+                else if (positional++ == 0)
+                    warmup = double.Parse(arg, CultureInfo.InvariantCulture);
+                else
+                    requests = int.Parse(arg, CultureInfo.InvariantCulture);
+            }
+
             return OpcUaSubscribeAsync(endpoint, int.Parse(countText, CultureInfo.InvariantCulture), double.Parse(secondsText, CultureInfo.InvariantCulture),
-                more is [var requests] ? int.Parse(requests, CultureInfo.InvariantCulture) : null).GetAwaiter().GetResult();
+                warmup, requests).GetAwaiter().GetResult();
+        }
+
+        if (args is ["opcua-decode", .. var decodeArgs] && decodeArgs.Length <= 2)
+        {
+            return OpcUaDecode.Run(decodeArgs.Length > 0 ? int.Parse(decodeArgs[0], CultureInfo.InvariantCulture) : 1000,
+                decodeArgs.Length > 1 ? double.Parse(decodeArgs[1], CultureInfo.InvariantCulture) : 5);
         }
 
         if (args is ["quick"])
@@ -37,14 +59,15 @@ internal static class Program
     }
 
     /// <summary>
-    /// <c>-- opcua-subscribe &lt;endpoint&gt; &lt;count&gt; &lt;seconds&gt; [publish-requests]</c>: the OPC UA benchmark of issue 5
-    /// (bench/opcua.sh; without publish-requests the client's default number of outstanding Publish requests).
-    /// One session, one subscription (publishing 1 s), &lt;count&gt; items <c>nsu=urn:edgecollector:bench;s=v&lt;i&gt;</c>
-    /// (sampling 1 s, queue 1) in one CreateMonitoredItems call; counts data changes for &lt;seconds&gt; after they are
-    /// created and prints the CPU time (user+sys) of that window and the changes it never saw (from the values), as
+    /// <c>-- opcua-subscribe &lt;endpoint&gt; &lt;count&gt; &lt;seconds&gt; [warmup-seconds] [publish-requests]</c>: the OPC UA
+    /// benchmark of issue 5 (bench/opcua.sh; without publish-requests the client's default number of outstanding
+    /// Publish requests). One session, one subscription (publishing 1 s), &lt;count&gt; items
+    /// <c>nsu=urn:edgecollector:bench;s=v&lt;i&gt;</c> (sampling 1 s, queue 1) in one CreateMonitoredItems call; waits
+    /// &lt;warmup-seconds&gt; after they are created, then counts data changes for &lt;seconds&gt; and prints the CPU time
+    /// (user+sys) of that window and of the warm-up, and the changes it never saw (from the values), as
     /// bench/opcua/client.js does for node-opcua.
     /// </summary>
-    private static async Task<int> OpcUaSubscribeAsync(string endpoint, int count, double seconds, int? publishRequests)
+    private static async Task<int> OpcUaSubscribeAsync(string endpoint, int count, double seconds, double warmup, int? publishRequests)
     {
         var started = Stopwatch.StartNew();
         var options = new UaClientOptions { EndpointUrl = endpoint };
@@ -65,46 +88,55 @@ internal static class Program
 
         // bench/opcua/server.js writes v<i> = i + tick / 2 on every tick, so the value tells which tick it is:
         // a tick an item skips is a change this client never saw (not just a late or slow server tick).
-        // UaDataChange carries the NodeId instance of the request, so a reference lookup finds the item without
-        // hashing the string identifier (the node-opcua client gets the index from its group).
-        var index = new Dictionary<NodeId, int>(count, ReferenceEqualityComparer.Instance);
-        for (var i = 0; i < count; i++)
-            index[items[i].NodeId] = i;
+        // The struct callback gives the item, whose client handle is 1 + its index in `items` (the node-opcua
+        // client gets the index from its group); the value is read without boxing.
         var lastTick = new int[count];
         Array.Fill(lastTick, -1);
         long notifications = 0, missed = 0, repeated = 0, unmatched = 0;
         var subscription = await client.SubscribeAsync(
             new UaSubscriptionOptions { PublishingInterval = TimeSpan.FromSeconds(1), MaxKeepAliveCount = 10, LifetimeCount = 60 },
             items,
-            change =>
+            (UaMonitoredItem item, in UaValue change, bool afterGap) =>
             {
-                Interlocked.Increment(ref notifications);
-                if (!index.TryGetValue(change.NodeId, out var i) || change.Value.Value.Value is not double value)
+                // One notification thread calls this, so plain increments are enough; read after the window.
+                notifications++;
+                var i = (int)item.ClientHandle - 1;
+                if ((uint)i >= (uint)count || change.Type != BuiltInType.Double || !change.TryGetDouble(out var value))
                 {
-                    Interlocked.Increment(ref unmatched);
+                    unmatched++;
                     return;
                 }
 
                 var tick = (int)Math.Round((value - i) * 2);
                 if (lastTick[i] >= 0 && tick > lastTick[i] + 1)
-                    Interlocked.Add(ref missed, tick - lastTick[i] - 1);
+                    missed += tick - lastTick[i] - 1;
                 else if (tick == lastTick[i])
-                    Interlocked.Increment(ref repeated);
+                    repeated++;
                 lastTick[i] = tick;
             });
         var refused = subscription.Items.Count(i => i.Status.IsBad);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"SUBSCRIBED {count - refused} {started.ElapsedMilliseconds}"));
 
-        // The counting window starts now: initial values that arrived during setup are not counted.
-        Interlocked.Exchange(ref notifications, 0);
         using var process = Process.GetCurrentProcess();
+        var warm0 = process.TotalProcessorTime;
+        if (warmup > 0)
+            await Task.Delay(TimeSpan.FromSeconds(warmup));
+        process.Refresh();
         var cpu0 = process.TotalProcessorTime;
+        var warmupCpu = cpu0 - warm0;
+        var workItems0 = ThreadPool.CompletedWorkItemCount;
+        var gc0 = GC.CollectionCount(0);
+
+        // The counting window starts now: initial values that arrived during setup and warm-up are not counted.
+        Volatile.Write(ref notifications, 0);
         await Task.Delay(TimeSpan.FromSeconds(seconds));
-        var received = Interlocked.Read(ref notifications);
+        var received = Volatile.Read(ref notifications);
         process.Refresh();
         var cpu = process.TotalProcessorTime - cpu0;
+        var workItems = ThreadPool.CompletedWorkItemCount - workItems0;
+        var gcs = GC.CollectionCount(0) - gc0;
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"RESULT notifications={received} seconds={seconds} cpu={cpu.TotalSeconds:F3} rss_mb={Environment.WorkingSet / 1048576.0:F1} missed={Interlocked.Read(ref missed)} repeated={Interlocked.Read(ref repeated)} unmatched={Interlocked.Read(ref unmatched)} gaps={subscription.GapCount} reconnects={client.ReconnectCount}"));
+            $"RESULT notifications={received} seconds={seconds} cpu={cpu.TotalSeconds:F3} warmup_cpu={warmupCpu.TotalSeconds:F3} rss_mb={Environment.WorkingSet / 1048576.0:F1} missed={Volatile.Read(ref missed)} repeated={Volatile.Read(ref repeated)} unmatched={Volatile.Read(ref unmatched) + subscription.UnknownHandleCount} rejected={client.RejectedNotificationCount} gaps={subscription.GapCount} reconnects={client.ReconnectCount} threadpool_items={workItems} gen0_gcs={gcs}"));
         await client.CloseAsync();
         return 0;
     }

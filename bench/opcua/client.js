@@ -1,18 +1,20 @@
 // node-opcua client for the OPC UA subscription benchmark (issue 5, docs/benchmarks.md): one session,
 // one subscription (publishing interval 1000 ms), <count> monitored items nsu=urn:edgecollector:bench;s=v<i>
-// (sampling 1000 ms, queue 1, discard oldest, one CreateMonitoredItems call), counts data change
-// notifications for <seconds> after the items are created.
-// Usage: node bench/opcua/client.js <endpointUrl> <count> <seconds>
-// Prints "SUBSCRIBED <items> <setup ms>" then one "RESULT notifications=<n> seconds=<s> cpu=<s> rss_mb=<mb> missed=<n> repeated=<n>"
-// line; cpu is process.cpuUsage() (user+sys) over the counting window only; missed counts value changes never seen.
+// (sampling 1000 ms, queue 1, discard oldest, one CreateMonitoredItems call), waits <warmup> seconds after the
+// items are created, then counts data change notifications for <seconds>.
+// Usage: node bench/opcua/client.js <endpointUrl> <count> <seconds> [warmup=0]
+// Prints "SUBSCRIBED <items> <setup ms>" then one "RESULT notifications=<n> seconds=<s> cpu=<s> warmup_cpu=<s> rss_mb=<mb> missed=<n> repeated=<n>"
+// line; cpu is process.cpuUsage() (user+sys) over the counting window only, warmup_cpu over the warm-up before it;
+// missed counts value changes never seen (from the first value on, warm-up included).
 "use strict";
 const path = require("path");
 const { OPCUAClient, MessageSecurityMode, SecurityPolicy, AttributeIds, TimestampsToReturn } =
     require(path.join(__dirname, "../../tests/peers/node_modules/node-opcua"));
 
-const [endpointUrl, countText, secondsText] = process.argv.slice(2);
+const [endpointUrl, countText, secondsText, warmupText] = process.argv.slice(2);
 const count = parseInt(countText, 10);
 const seconds = parseFloat(secondsText);
+const warmup = parseFloat(warmupText || "0");
 
 (async () => {
     const started = Date.now();
@@ -50,14 +52,18 @@ const seconds = parseFloat(secondsText);
     });
     process.stdout.write(`SUBSCRIBED ${count} ${Date.now() - started}\n`);
 
-    // the counting window starts now: initial values that arrived during setup are not counted
+    const warm0 = process.cpuUsage();
+    if (warmup > 0) await new Promise((resolve) => setTimeout(resolve, warmup * 1000));
+    const warmupCpu = process.cpuUsage(warm0);
+
+    // the counting window starts now: initial values that arrived during setup and warm-up are not counted
     notifications = 0;
     const cpu0 = process.cpuUsage();
     await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
     const received = notifications;
     const cpu = process.cpuUsage(cpu0);
     const rss = process.memoryUsage().rss;
-    process.stdout.write(`RESULT notifications=${received} seconds=${seconds} cpu=${((cpu.user + cpu.system) / 1e6).toFixed(3)} rss_mb=${(rss / 1048576).toFixed(1)} missed=${missed} repeated=${repeated}\n`);
+    process.stdout.write(`RESULT notifications=${received} seconds=${seconds} cpu=${((cpu.user + cpu.system) / 1e6).toFixed(3)} warmup_cpu=${((warmupCpu.user + warmupCpu.system) / 1e6).toFixed(3)} rss_mb=${(rss / 1048576).toFixed(1)} missed=${missed} repeated=${repeated}\n`);
     await subscription.terminate();
     await session.close();
     await client.disconnect();

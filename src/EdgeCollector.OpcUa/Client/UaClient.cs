@@ -23,8 +23,11 @@ public sealed class UaClient : IAsyncDisposable
     private readonly ConcurrentDictionary<uint, UaSubscription> _byServerId = new();
     private readonly List<UaSubscription> _subscriptions = [];
     private readonly ConcurrentQueue<SubscriptionAcknowledgement> _acks = new();
+    // Publish responses in wire order for DispatchNotificationsAsync. Synchronous continuations: when the dispatcher
+    // is idle, the receive loop that writes a response runs it on the spot (no thread-pool hop per response) up to
+    // its first real await (a Republish), after which it continues on its own and later responses queue behind it.
     private readonly System.Threading.Channels.Channel<PublishResponse> _notifications =
-        System.Threading.Channels.Channel.CreateUnbounded<PublishResponse>(new System.Threading.Channels.UnboundedChannelOptions { SingleReader = true });
+        System.Threading.Channels.Channel.CreateUnbounded<PublishResponse>(new System.Threading.Channels.UnboundedChannelOptions { SingleReader = true, AllowSynchronousContinuations = true });
     private readonly List<Task> _background = [];
     private readonly object _gate = new();
     private TaskCompletionSource<UaClientChannel> _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -33,8 +36,9 @@ public sealed class UaClient : IAsyncDisposable
     private byte[]? _serverNonce;
     private byte[]? _serverCertificate;
     private string[] _namespaceArray = [UaUris.OpcUaNamespace];
-    private int _nextClientHandle;
     private DateTime _lastSessionActivity = DateTime.UtcNow;
+    private long _rejectedNotifications;
+    private string? _lastRejection;
 
     private UaClient(UaClientOptions options)
     {
@@ -68,6 +72,15 @@ public sealed class UaClient : IAsyncDisposable
         || status == StatusCodes.BadCertificateUriInvalid || status == StatusCodes.BadCertificateUseNotAllowed || status == StatusCodes.BadCertificateInvalid
         || status == StatusCodes.BadSecurityPolicyRejected || status == StatusCodes.BadSecurityModeRejected || status == StatusCodes.BadApplicationSignatureInvalid
         || status == StatusCodes.BadUserAccessDenied || status == StatusCodes.BadIdentityTokenRejected || status == StatusCodes.BadIdentityTokenInvalid;
+
+    /// <summary>Publish and Republish responses refused as malformed (their notifications are republished or flagged as a gap).</summary>
+    public long RejectedNotificationCount => Interlocked.Read(ref _rejectedNotifications);
+
+    /// <summary>Why the last malformed Publish or Republish response was refused, if any.</summary>
+    public string? LastRejection => Volatile.Read(ref _lastRejection);
+
+    /// <summary>Raised (from a background thread) for each Publish or Republish response refused as malformed.</summary>
+    public event Action<UaClient, UaDecodingException>? NotificationRejected;
 
     /// <summary>Raised on connection state changes (from a background thread).</summary>
     public event Action<UaClient, UaConnectionState>? ConnectionChanged;
@@ -456,12 +469,29 @@ public sealed class UaClient : IAsyncDisposable
         }
     }
 
+    // A quarter of the shortest subscription watchdog timeout, between 250 ms and 1 s: a stall is noticed at most
+    // 25 % late, without waking the client 4 times a second for subscriptions that publish once a second.
+    private TimeSpan WatchdogPeriod()
+    {
+        var shortest = TimeSpan.FromSeconds(4);
+        lock (_gate)
+        {
+            foreach (var s in _subscriptions)
+            {
+                if (s.WatchdogTimeout < shortest)
+                    shortest = s.WatchdogTimeout;
+            }
+        }
+
+        return TimeSpan.FromTicks(Math.Max(TimeSpan.FromMilliseconds(250).Ticks, shortest.Ticks / 4));
+    }
+
     private async Task WatchdogAsync()
     {
         var stop = _disposed.Token;
         while (!stop.IsCancellationRequested)
         {
-            await Task.Delay(TimeSpan.FromMilliseconds(250), stop).ContinueWith(static _ => { }, TaskScheduler.Default);
+            await Task.Delay(WatchdogPeriod(), stop).ContinueWith(static _ => { }, TaskScheduler.Default);
             var channel = _channel;
             if (channel is not { State: UaChannelState.Open } || !_ready.Task.IsCompletedSuccessfully)
                 continue;
@@ -519,14 +549,22 @@ public sealed class UaClient : IAsyncDisposable
                 }
 
                 var channel = await _ready.Task.WaitAsync(stop);
-                var acks = new List<SubscriptionAcknowledgement>();
-                while (acks.Count < 100 && _acks.TryDequeue(out var ack))
-                    acks.Add(ack);
-                var request = new PublishRequest { SubscriptionAcknowledgements = acks.ToArray() };
+                SubscriptionAcknowledgement[]? acks = null;
+                var count = 0;
+                while (count < 100 && _acks.TryDequeue(out var ack))
+                {
+                    acks ??= new SubscriptionAcknowledgement[Math.Min(100, _acks.Count + 1)];
+                    if (count == acks.Length)
+                        Array.Resize(ref acks, Math.Min(100, acks.Length * 2));
+                    acks[count++] = ack;
+                }
+
+                if (acks is not null && count != acks.Length)
+                    Array.Resize(ref acks, count);
+                var request = new PublishRequest { SubscriptionAcknowledgements = acks ?? [] };
                 request.RequestHeader.AuthenticationToken = _authenticationToken;
-                var timeout = _subscriptions.Select(s => s.WatchdogTimeout).DefaultIfEmpty(TimeSpan.FromSeconds(30)).Max() * 2;
                 // The response itself is handled by DispatchNotificationsAsync (in wire order).
-                await channel.SendRequestAsync<PublishResponse>(request, timeout, stop);
+                await channel.SendRequestAsync<PublishResponse>(request, PublishTimeout(), stop);
             }
             catch (OperationCanceledException) when (stop.IsCancellationRequested)
             {
@@ -536,12 +574,41 @@ public sealed class UaClient : IAsyncDisposable
             {
                 await Task.Delay(200, stop).ContinueWith(static _ => { }, TaskScheduler.Default);
             }
+            catch (UaDecodingException ex)
+            {
+                // A malformed Publish response: its notifications are lost for now; the next response shows the
+                // sequence gap and Republish is tried (a gap is flagged if that fails too).
+                CountRejected(ex);
+            }
             catch (UaException)
             {
                 // Channel broken or request timed out: wait for the supervisor (or retry on the same channel).
                 await Task.Delay(100, stop).ContinueWith(static _ => { }, TaskScheduler.Default);
             }
         }
+    }
+
+    private TimeSpan PublishTimeout()
+    {
+        var longest = TimeSpan.Zero;
+        lock (_gate)
+        {
+            foreach (var s in _subscriptions)
+            {
+                var t = s.WatchdogTimeout;
+                if (t > longest)
+                    longest = t;
+            }
+        }
+
+        return (longest > TimeSpan.Zero ? longest : TimeSpan.FromSeconds(30)) * 2;
+    }
+
+    private void CountRejected(UaDecodingException ex)
+    {
+        Interlocked.Increment(ref _rejectedNotifications);
+        Volatile.Write(ref _lastRejection, ex.Message);
+        NotificationRejected?.Invoke(this, ex);
     }
 
     private async Task DispatchNotificationsAsync()
@@ -573,9 +640,10 @@ public sealed class UaClient : IAsyncDisposable
             return;
         var message = response.NotificationMessage;
         var keepAlive = message.NotificationData is null or { Length: 0 };
+        var sequence0 = message.SequenceNumber;
         var missing = subscription.Process(message, keepAlive);
         if (!keepAlive)
-            _acks.Enqueue(new SubscriptionAcknowledgement { SubscriptionId = response.SubscriptionId, SequenceNumber = message.SequenceNumber });
+            _acks.Enqueue(new SubscriptionAcknowledgement { SubscriptionId = response.SubscriptionId, SequenceNumber = sequence0 });
         if (missing.Count == 0)
             return;
         var lost = false;
@@ -592,6 +660,11 @@ public sealed class UaClient : IAsyncDisposable
             }
             catch (UaServiceException)
             {
+                lost = true;
+            }
+            catch (UaDecodingException ex)
+            {
+                CountRejected(ex);
                 lost = true;
             }
         }
@@ -728,33 +801,58 @@ public sealed class UaClient : IAsyncDisposable
 
     /// <summary>
     /// Creates a subscription with monitored items on the Value attribute; <paramref name="callback"/> receives
-    /// each data change (node, value with source timestamp and StatusCode, gap flag). Items that the server
-    /// refused are listed in <see cref="UaSubscription.Items"/> with their Bad status.
+    /// each data change (node, value with source timestamp and StatusCode, gap flag), in the server's order and
+    /// usually on the connection's receive loop, so it must not block. Items that the server refused are listed in
+    /// <see cref="UaSubscription.Items"/> with their Bad status.
     /// </summary>
-    public async Task<UaSubscription> SubscribeAsync(UaSubscriptionOptions options, IReadOnlyList<UaMonitoredItemRequest> items,
+    public Task<UaSubscription> SubscribeAsync(UaSubscriptionOptions options, IReadOnlyList<UaMonitoredItemRequest> items,
         Action<UaDataChange> callback, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(options);
-        ArgumentNullException.ThrowIfNull(items);
         ArgumentNullException.ThrowIfNull(callback);
-        var subscription = new UaSubscription(options, callback);
+        return SubscribeAsync(new UaSubscription(options, callback), items, cancellationToken);
+    }
+
+    /// <summary>
+    /// Creates a subscription as the other overload does, delivering each data change to <paramref name="handler"/>
+    /// as a struct: no allocation per value for scalar numbers, Booleans, DateTimes and StatusCodes. The item's
+    /// <see cref="UaMonitoredItem.ClientHandle"/> is 1 + its index in <paramref name="items"/>.
+    /// </summary>
+    public Task<UaSubscription> SubscribeAsync(UaSubscriptionOptions options, IReadOnlyList<UaMonitoredItemRequest> items,
+        UaValueHandler handler, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(handler);
+        return SubscribeAsync(new UaSubscription(options, handler), items, cancellationToken);
+    }
+
+    private async Task<UaSubscription> SubscribeAsync(UaSubscription subscription, IReadOnlyList<UaMonitoredItemRequest> items, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(items);
         var channel = await ReadyChannelAsync(cancellationToken);
-        var handles = items.Select(i => ((uint)Interlocked.Increment(ref _nextClientHandle), i)).ToArray();
-        await CreateOnServerAsync(channel, subscription, handles, cancellationToken);
+        await CreateOnServerAsync(channel, subscription, AssignHandles(subscription, items), cancellationToken);
         lock (_gate)
             _subscriptions.Add(subscription);
         _subscriptionSignal.Release(Math.Max(1, _options.PublishRequestCount));
         return subscription;
     }
 
-    /// <summary>Adds monitored items to an existing subscription.</summary>
+    /// <summary>Adds monitored items to an existing subscription (their client handles follow the existing ones).</summary>
     public async Task AddItemsAsync(UaSubscription subscription, IReadOnlyList<UaMonitoredItemRequest> items, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(subscription);
         ArgumentNullException.ThrowIfNull(items);
         var channel = await ReadyChannelAsync(cancellationToken);
-        var handles = items.Select(i => ((uint)Interlocked.Increment(ref _nextClientHandle), i)).ToArray();
-        await CreateItemsAsync(channel, subscription, handles, cancellationToken);
+        await CreateItemsAsync(channel, subscription, AssignHandles(subscription, items), cancellationToken);
+    }
+
+    private static (uint Handle, UaMonitoredItemRequest Request)[] AssignHandles(UaSubscription subscription, IReadOnlyList<UaMonitoredItemRequest> items)
+    {
+        var first = subscription.ReserveHandles(items.Count);
+        var handles = new (uint, UaMonitoredItemRequest)[items.Count];
+        for (var i = 0; i < handles.Length; i++)
+            handles[i] = (first + (uint)i, items[i]);
+        return handles;
     }
 
     private async Task CreateOnServerAsync(UaClientChannel channel, UaSubscription subscription, (uint Handle, UaMonitoredItemRequest Request)[] items,

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using EdgeCollector.OpcUa.Encoding;
 using EdgeCollector.OpcUa.Messages;
 
@@ -51,30 +50,65 @@ public sealed record UaMonitoredItemRequest
 /// <param name="AfterGap">True for the first value of each item after data may have been lost (reconnect, server restart, missing sequence numbers).</param>
 public sealed record UaDataChange(NodeId NodeId, DataValue Value, bool AfterGap);
 
+/// <summary>
+/// Receives each data change of a subscription without an allocation per value (see
+/// <see cref="UaClient.SubscribeAsync(UaSubscriptionOptions, IReadOnlyList{UaMonitoredItemRequest}, UaValueHandler, CancellationToken)"/>).
+/// Called one value at a time in the server's order, usually on the connection's receive loop: it must not block
+/// (hand values over to another thread or a channel), since nothing else is received on the connection meanwhile.
+/// </summary>
+/// <param name="item">The monitored item; its <see cref="UaMonitoredItem.ClientHandle"/> is 1 + its position in the
+/// order the items were added to the subscription, so it can index the caller's own arrays.</param>
+/// <param name="value">Value, StatusCode and timestamps; valid only during the call.</param>
+/// <param name="afterGap">True for the first value of the item after data may have been lost.</param>
+public delegate void UaValueHandler(UaMonitoredItem item, in UaValue value, bool afterGap);
+
 /// <summary>The server-side state of one monitored item as created.</summary>
 /// <param name="Request">What was asked for.</param>
-/// <param name="ClientHandle">The handle the server echoes.</param>
+/// <param name="ClientHandle">The handle the server echoes: 1 + the item's position in the order items were added to its subscription.</param>
 /// <param name="MonitoredItemId">Server id (changes when recreated).</param>
 /// <param name="Status">Result of CreateMonitoredItems.</param>
 public sealed record UaMonitoredItem(UaMonitoredItemRequest Request, uint ClientHandle, uint MonitoredItemId, StatusCode Status);
 
 /// <summary>
 /// A subscription owned by a <see cref="UaClient"/>. Values arrive through the callback given to
-/// <see cref="UaClient.SubscribeAsync"/>; keep-alives through <see cref="KeepAlive"/>. Survives reconnects:
-/// the client re-activates, transfers or recreates it and flags the gap.
+/// <see cref="UaClient.SubscribeAsync(UaSubscriptionOptions, IReadOnlyList{UaMonitoredItemRequest}, Action{UaDataChange}, CancellationToken)"/>;
+/// keep-alives through <see cref="KeepAlive"/>. Survives reconnects: the client re-activates, transfers or
+/// recreates it and flags the gap.
 /// </summary>
 public sealed class UaSubscription
 {
-    private readonly ConcurrentDictionary<uint, UaMonitoredItem> _items = new();
-    private readonly ConcurrentDictionary<uint, bool> _gapPending = new();
-    private readonly Action<UaDataChange> _callback;
+    private static readonly uint[] NoneMissing = [];
+
+    // Items by client handle - 1 (handles are assigned by this subscription, 1, 2, 3…), with a gap flag per item.
+    // Replaced as a whole (under _gate) when it grows; the notification thread reads the current table lock-free.
+    private sealed class ItemTable(int capacity)
+    {
+        public readonly UaMonitoredItem?[] Items = new UaMonitoredItem?[capacity];
+        public readonly int[] GapPending = new int[capacity];
+    }
+
+    private readonly object _gate = new();
+    private readonly Action<UaDataChange>? _callback;
+    private readonly UaValueHandler? _handler;
+    private ItemTable _table = new(0);
+    private int _handleCount;
+    private int _gapsPending;
     private uint _lastSequenceNumber;
     private long _lastMessageTicks;
+    private long _unknownHandles;
+    private long _callbackErrors;
 
     internal UaSubscription(UaSubscriptionOptions options, Action<UaDataChange> callback)
     {
         Options = options;
         _callback = callback;
+        Touch();
+    }
+
+    internal UaSubscription(UaSubscriptionOptions options, UaValueHandler handler)
+    {
+        Options = options;
+        _handler = handler;
         Touch();
     }
 
@@ -93,11 +127,24 @@ public sealed class UaSubscription
     /// <summary>Lifetime count revised by the server.</summary>
     public uint RevisedLifetimeCount { get; internal set; }
 
-    /// <summary>The monitored items by client handle.</summary>
-    public IReadOnlyCollection<UaMonitoredItem> Items => _items.Values.ToArray();
+    /// <summary>The monitored items, in client handle order.</summary>
+    public IReadOnlyCollection<UaMonitoredItem> Items
+    {
+        get
+        {
+            var table = Volatile.Read(ref _table);
+            return table.Items.Where(i => i is not null).ToArray()!;
+        }
+    }
 
     /// <summary>Times a gap was flagged (reconnect, recreate or lost notifications).</summary>
     public int GapCount { get; private set; }
+
+    /// <summary>Values received for a client handle that is not an item of this subscription (dropped).</summary>
+    public long UnknownHandleCount => Interlocked.Read(ref _unknownHandles);
+
+    /// <summary>Values whose callback threw (the exception is swallowed so the other values are still delivered).</summary>
+    public long CallbackErrorCount => Interlocked.Read(ref _callbackErrors);
 
     /// <summary>UTC time of the last publish response (data or keep-alive) for this subscription.</summary>
     public DateTime LastMessageAt => new(Interlocked.Read(ref _lastMessageTicks), DateTimeKind.Utc);
@@ -126,15 +173,56 @@ public sealed class UaSubscription
 
     internal void Touch() => Interlocked.Exchange(ref _lastMessageTicks, DateTime.UtcNow.Ticks);
 
-    internal void AddItem(UaMonitoredItem item) => _items[item.ClientHandle] = item;
+    /// <summary>Reserves <paramref name="count"/> consecutive client handles and returns the first.</summary>
+    internal uint ReserveHandles(int count)
+    {
+        lock (_gate)
+        {
+            var first = (uint)_handleCount + 1;
+            _handleCount = checked(_handleCount + count);
+            var table = _table;
+            if (_handleCount > table.Items.Length)
+            {
+                var grown = new ItemTable(Math.Max(_handleCount, table.Items.Length * 2));
+                table.Items.CopyTo(grown.Items, 0);
+                table.GapPending.CopyTo(grown.GapPending, 0);
+                Volatile.Write(ref _table, grown);
+            }
 
-    internal void ResetItems() => _items.Clear();
+            return first;
+        }
+    }
+
+    internal void AddItem(UaMonitoredItem item)
+    {
+        lock (_gate)
+        {
+            var slot = (int)item.ClientHandle - 1;
+            if (slot < 0 || slot >= _handleCount)
+                throw new ArgumentOutOfRangeException(nameof(item), $"Client handle {item.ClientHandle} was not reserved");
+            Volatile.Write(ref _table.Items[slot], item);
+        }
+    }
+
+    internal void ResetItems()
+    {
+        lock (_gate)
+            Array.Clear(_table.Items);
+    }
 
     internal void FlagGap(string reason)
     {
-        GapCount++;
-        foreach (var handle in _items.Keys)
-            _gapPending[handle] = true;
+        lock (_gate)
+        {
+            GapCount++;
+            var table = _table;
+            for (var i = 0; i < table.Items.Length; i++)
+            {
+                if (table.Items[i] is not null && Interlocked.Exchange(ref table.GapPending[i], 1) == 0)
+                    Interlocked.Increment(ref _gapsPending);
+            }
+        }
+
         Gap?.Invoke(this, reason);
     }
 
@@ -147,42 +235,74 @@ public sealed class UaSubscription
     internal IReadOnlyList<uint> Process(NotificationMessage message, bool isKeepAlive)
     {
         Touch();
-        var missing = new List<uint>();
+        IReadOnlyList<uint> missing = NoneMissing;
+        if (_lastSequenceNumber != 0 && message.SequenceNumber > _lastSequenceNumber + 1)
+        {
+            // A keep-alive names the next sequence number to be used (OPC 10000-4 §5.13.1.1).
+            var list = new List<uint>();
+            for (var s = _lastSequenceNumber + 1; s < message.SequenceNumber && list.Count < 100; s++)
+                list.Add(s);
+            missing = list;
+        }
+
         if (!isKeepAlive)
         {
-            if (_lastSequenceNumber != 0 && message.SequenceNumber > _lastSequenceNumber + 1)
-            {
-                for (var s = _lastSequenceNumber + 1; s < message.SequenceNumber && missing.Count < 100; s++)
-                    missing.Add(s);
-            }
-
             if (message.SequenceNumber > _lastSequenceNumber)
                 _lastSequenceNumber = message.SequenceNumber;
             Deliver(message);
-        }
-        else if (_lastSequenceNumber != 0 && message.SequenceNumber > _lastSequenceNumber + 1)
-        {
-            // A keep-alive names the next sequence number to be used (OPC 10000-4 §5.13.1.1).
-            for (var s = _lastSequenceNumber + 1; s < message.SequenceNumber && missing.Count < 100; s++)
-                missing.Add(s);
         }
 
         KeepAlive?.Invoke(this, message.PublishTime);
         return missing;
     }
 
+    /// <summary>
+    /// Hands every data change of <paramref name="message"/> to the callback, then returns the pooled buffers of its
+    /// DataChangeNotifications (the message is empty afterwards).
+    /// </summary>
     internal void Deliver(NotificationMessage message)
     {
         foreach (var data in message.NotificationData ?? [])
         {
             if (data?.Body is not DataChangeNotification change)
                 continue;
-            foreach (var n in change.MonitoredItems ?? [])
+            Deliver(change.Values);
+            change.ReleaseValues();
+        }
+    }
+
+    private void Deliver(ReadOnlySpan<MonitoredItemValue> values)
+    {
+        var table = Volatile.Read(ref _table);
+        var items = table.Items;
+        foreach (ref readonly var n in values)
+        {
+            var slot = n.ClientHandle - 1;
+            var item = slot < (uint)items.Length ? Volatile.Read(ref items[slot]) : null;
+            if (item is null)
             {
-                if (!_items.TryGetValue(n.ClientHandle, out var item))
-                    continue;
-                var gap = _gapPending.TryRemove(n.ClientHandle, out _);
-                _callback(new UaDataChange(item.Request.NodeId, n.Value, gap));
+                Interlocked.Increment(ref _unknownHandles);
+                continue;
+            }
+
+            var gap = false;
+            if (Volatile.Read(ref _gapsPending) != 0 && Interlocked.Exchange(ref table.GapPending[slot], 0) != 0)
+            {
+                gap = true;
+                Interlocked.Decrement(ref _gapsPending);
+            }
+
+            try
+            {
+                if (_handler is not null)
+                    _handler(item, in n.Value, gap);
+                else
+                    _callback!(new UaDataChange(item.Request.NodeId, n.Value.ToDataValue(), gap));
+            }
+            catch (Exception)
+            {
+                // A failing consumer must not stop the notification thread or cost the other items their values.
+                Interlocked.Increment(ref _callbackErrors);
             }
         }
     }

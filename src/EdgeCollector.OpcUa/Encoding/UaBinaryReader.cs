@@ -250,6 +250,89 @@ public ref struct UaBinaryReader
         return new DataValue(value, status, sourceTs, serverTs) { SourcePicoseconds = sourcePs, ServerPicoseconds = serverPs };
     }
 
+    /// <summary>
+    /// Reads a DataValue into a <see cref="UaValue"/>: the same encoding and checks as <see cref="ReadDataValue"/>, but a
+    /// scalar number, Boolean, DateTime or StatusCode is kept inline, so nothing is allocated for it.
+    /// </summary>
+    public UaValue ReadUaValue()
+    {
+        Enter("DataValue");
+        var mask = ReadByte();
+        if ((mask & 0xC0) != 0)
+            throw new UaDecodingException($"DataValue mask 0x{mask:X2} has reserved bits (OPC 10000-6 §5.2.2.17)");
+        var type = BuiltInType.Null;
+        long bits = 0;
+        object? value = null;
+        int[]? dimensions = null;
+        var inline = false;
+        if ((mask & 0x01) != 0)
+        {
+            Enter("Variant");
+            var variantMask = Remaining > 0 ? _data[Position] : (byte)0;
+            inline = (variantMask & 0xC0) == 0 && TryReadInlineScalar((BuiltInType)(variantMask & 0x3F), out bits);
+            if (inline)
+            {
+                type = (BuiltInType)variantMask;
+            }
+            else
+            {
+                var variant = ReadVariantCore();
+                type = variant.Type;
+                value = variant.Value;
+                dimensions = variant.ArrayDimensions;
+            }
+
+            Leave();
+        }
+
+        var status = (mask & 0x02) != 0 ? ReadStatusCode() : default;
+        DateTime? sourceTs = (mask & 0x04) != 0 ? ReadDateTime() : null;
+        var sourcePs = (mask & 0x10) != 0 ? ReadUInt16() : (ushort)0;
+        DateTime? serverTs = (mask & 0x08) != 0 ? ReadDateTime() : null;
+        var serverPs = (mask & 0x20) != 0 ? ReadUInt16() : (ushort)0;
+        Leave();
+        return UaValue.FromWire(type, bits, value, dimensions, inline, status, sourceTs, sourcePs, serverTs, serverPs);
+    }
+
+    // After the Variant mask byte (not yet consumed): reads a scalar of a type UaValue keeps inline, consuming the
+    // mask and the value; false (nothing consumed) for any other type.
+    private bool TryReadInlineScalar(BuiltInType type, out long bits)
+    {
+        var size = type switch
+        {
+            BuiltInType.Boolean or BuiltInType.SByte or BuiltInType.Byte => 1,
+            BuiltInType.Int16 or BuiltInType.UInt16 => 2,
+            BuiltInType.Int32 or BuiltInType.UInt32 or BuiltInType.Float or BuiltInType.StatusCode => 4,
+            BuiltInType.Int64 or BuiltInType.UInt64 or BuiltInType.Double or BuiltInType.DateTime => 8,
+            _ => 0,
+        };
+        if (size == 0 || Remaining < 1 + size)
+        {
+            // Unknown types and truncated values go the general way, which reports them.
+            bits = 0;
+            return false;
+        }
+
+        Position++;
+        bits = type switch
+        {
+            BuiltInType.Boolean => ReadBoolean() ? 1 : 0,
+            BuiltInType.SByte => ReadSByte(),
+            BuiltInType.Byte => ReadByte(),
+            BuiltInType.Int16 => ReadInt16(),
+            BuiltInType.UInt16 => ReadUInt16(),
+            BuiltInType.Int32 => ReadInt32(),
+            BuiltInType.UInt32 => ReadUInt32(),
+            BuiltInType.Float => BitConverter.SingleToInt32Bits(ReadFloat()),
+            BuiltInType.StatusCode => ReadUInt32(),
+            BuiltInType.Int64 => ReadInt64(),
+            BuiltInType.UInt64 => unchecked((long)ReadUInt64()),
+            BuiltInType.Double => BitConverter.DoubleToInt64Bits(ReadDouble()),
+            _ => ReadDateTime().ToBinary(),
+        };
+        return true;
+    }
+
     // 00 mask: bits 0-5 type id, 0x80 array, 0x40 dimensions; scalar value, or Int32 count + elements then
     // Int32 count + Int32 dimensions (OPC 10000-6 §5.2.2.16).
     public Variant ReadVariant()

@@ -2239,36 +2239,6 @@ public sealed partial class MonitoredItemNotification : IUaEncodeable
     }
 }
 
-/// <summary>DataChangeNotification (OPC 10000-4; binary encoding i=811).</summary>
-public sealed partial class DataChangeNotification : IUaEncodeable
-{
-    /// <summary>The binary encoding id of DataChangeNotification.</summary>
-    public static readonly NodeId EncodingId = new(0, 811u);
-
-    /// <inheritdoc />
-    public NodeId BinaryEncodingId => EncodingId;
-
-    /// <summary>MonitoredItems.</summary>
-    public MonitoredItemNotification[]? MonitoredItems { get; set; }
-
-    /// <summary>DiagnosticInfos.</summary>
-    public DiagnosticInfo?[]? DiagnosticInfos { get; set; }
-
-    /// <inheritdoc />
-    public void Encode(UaBinaryWriter writer)
-    {
-        writer.WriteEncodeableArray(MonitoredItems);
-        writer.WriteArray(DiagnosticInfos, static (w, v) => w.WriteDiagnosticInfo(v));
-    }
-
-    /// <inheritdoc />
-    public void Decode(ref UaBinaryReader reader)
-    {
-        MonitoredItems = reader.ReadEncodeableArray<MonitoredItemNotification>();
-        DiagnosticInfos = reader.ReadArray(static (ref UaBinaryReader r) => r.ReadDiagnosticInfo());
-    }
-}
-
 /// <summary>StatusChangeNotification (OPC 10000-4; binary encoding i=820).</summary>
 public sealed partial class StatusChangeNotification : IUaEncodeable
 {

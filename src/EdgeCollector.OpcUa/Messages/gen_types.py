@@ -26,12 +26,15 @@ BUILTIN = {
 }
 
 structs = []
+custom = set()  # "struct X = n custom": the class is written by hand (X.cs); only its factory entry is generated
 here = os.path.dirname(os.path.abspath(__file__))
 for line in open(os.path.join(here, "ServiceTypes.def")):
     if line.startswith("#") or not line.strip():
         continue
-    m = re.match(r"struct (\w+)(?: = (\d+))?", line)
+    m = re.match(r"struct (\w+)(?: = (\d+))?( custom)?", line)
     if m:
+        if m.group(3):
+            custom.add(m.group(1))
         structs.append((m.group(1), int(m.group(2)) if m.group(2) else 0, []))
         continue
     t, name = line.split()
@@ -45,6 +48,8 @@ p("using EdgeCollector.OpcUa.Encoding;")
 p("")
 p("namespace EdgeCollector.OpcUa.Messages;")
 for name, enc, fields in structs:
+    if name in custom:
+        continue
     kind = ""
     if fields and fields[0][0] == "RequestHeader":
         kind = " : UaRequest"
