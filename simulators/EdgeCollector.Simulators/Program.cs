@@ -21,6 +21,11 @@ internal static class Program
             return await Live.PlantCommand.RunAsync(args[1..], Console.Out, Console.Error, stop.Token);
         }
 
+        if (args is ["compare", ..])
+        {
+            return Live.CompareCommand.Run(args[1..], Console.Out, Console.Error);
+        }
+
         return SimCli.Run(args, Console.Out, Console.Error);
     }
 }
