@@ -39,7 +39,7 @@ public static class LiveConfig
         ArgumentNullException.ThrowIfNull(outputs);
         var o = plant.Options.Scenario;
         double speed = plant.Options.Speed;
-        int cadenceMs = (int)Math.Clamp(Math.Round(1000 / speed), 5, 1000);
+        int cadenceMs = (int)Math.Clamp(Math.Round(1000 / speed), 10, 1000);
         using var buffer = new MemoryStream();
         using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true }))
         {

@@ -82,6 +82,7 @@ public sealed class LivePlant : IAsyncDisposable
     /// <summary>The shared simulated clock.</summary>
     public SimClock Clock { get; private set; } = null!;
 
+
     /// <summary>OPC UA endpoint of the furnace PLC.</summary>
     public string OpcUaEndpoint { get; private set; } = "";
 
@@ -93,6 +94,9 @@ public sealed class LivePlant : IAsyncDisposable
 
     /// <summary>Scale name → TCP port of its converter.</summary>
     public IReadOnlyDictionary<string, int> ScalePorts => _scales.ToDictionary(s => s.Name, s => s.Port, StringComparer.Ordinal);
+
+    /// <summary>Scales whose converter has a client connected now.</summary>
+    public int ConnectedScales => _scales.Count(s => s.Connected);
 
     /// <summary>Scale frames sent so far.</summary>
     public long FramesSent => Interlocked.Read(ref _frames);
@@ -133,9 +137,6 @@ public sealed class LivePlant : IAsyncDisposable
         var scenario = _options.Scenario;
         var furnaces = scenario.FurnaceIds;
 
-        _plc = await StartPlcAsync(_options.OpcUaPort, ct);
-        OpcUaEndpoint = _plc.EndpointUrl;
-
         for (int f = 0; f < furnaces.Count; f++)
         {
             var run = Scenario.Furnaces[f];
@@ -150,6 +151,8 @@ public sealed class LivePlant : IAsyncDisposable
         aux.AttachTo(rtu ? _rtuUnits : _tcpUnits);
         _meters.Add(new MeterFeed(Scenario.Aux, AuxModulus, aux, aux.UnitId) { OnRtu = rtu });
 
+        _plc = await StartPlcAsync(_options.OpcUaPort, ct);
+        OpcUaEndpoint = _plc.EndpointUrl;
         _modbus = new ModbusTcpSlave(_tcpUnits, new IPEndPoint(IPAddress.Loopback, _options.ModbusPort)).Start();
         ModbusPort = _modbus.LocalEndPoint.Port;
         if (rtu)
@@ -195,6 +198,20 @@ public sealed class LivePlant : IAsyncDisposable
                 MinPublishingInterval = TimeSpan.FromMilliseconds(5),
             },
         });
+        // Every node carries simulated time and the plant's values before the server answers anyone:
+        // a PLC restarted mid-run must not show its power-on zeros or the wall clock.
+        long start = _options.Scenario.Start.UtcTicks;
+        long now = Clock is null ? start : Math.Max(start, Clock.GetUtcNow().UtcTicks);
+        long t = Math.Min(now, _options.Scenario.End.UtcTicks);
+        lock (_gate)
+        {
+            var previous = _plc;
+            _plc = plc;
+            UpdateMeters(t, now);
+            UpdatePlc(t);
+            _plc = previous;
+        }
+
         await plc.StartAsync(ct);
         return plc;
     }
@@ -694,6 +711,17 @@ public sealed class LivePlant : IAsyncDisposable
 
         public string Name => name;
         public int Port { get; private set; }
+
+        public bool Connected
+        {
+            get
+            {
+                lock (_lock)
+                {
+                    return _client is not null;
+                }
+            }
+        }
         public Task? AcceptLoop { get; set; }
 
         public void Listen(int port)

@@ -6,7 +6,10 @@ namespace EdgeCollector.Simulators.Live;
 public sealed record LivePlantOptions
 {
     /// <summary>The scenario played.</summary>
-    public ScenarioOptions Scenario { get; init; } = new();
+    public ScenarioOptions Scenario { get; init; } = new() { MinSettleReadings = LiveSettleReadings };
+
+    /// <summary>The settle floor of live scenarios (see <see cref="ScenarioOptions.MinSettleReadings"/>).</summary>
+    public const int LiveSettleReadings = 8;
 
     /// <summary>Simulated seconds per wall second (1 = real time).</summary>
     public double Speed { get; init; } = 60;

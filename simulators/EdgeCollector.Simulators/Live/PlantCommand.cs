@@ -9,7 +9,7 @@ public static class PlantCommand
     /// <summary>Usage text.</summary>
     public const string Usage =
         "usage: edgecollector-sim plant [--speed N] [--seed N] [--furnaces N] [--hours H] [--start ISO-8601Z] [--time-zone TZ]\n" +
-        "                               [--shift-starts 08:00,16:00,00:00] [--lead SECONDS] [--opcua-port P] [--modbus-port P] [--no-rtu]\n" +
+        "                               [--shift-starts 08:00,16:00,00:00] [--lead SECONDS] [--min-settle 8] [--opcua-port P] [--modbus-port P] [--no-rtu]\n" +
         "                               [--truth FILE] [--config-out FILE] [--clock-out FILE] [--operator-inbox FILE]\n" +
         "                               [--broker mqtt://127.0.0.1:1883|none] [--data-dir DIR] [--dashboard-urls URLS]\n" +
         "                               [--fault KIND:TARGET[@AT][+FOR][=PCT]]... [--exit-after SECONDS]\n" +
@@ -25,7 +25,7 @@ public static class PlantCommand
     /// <summary>Parses the verb's arguments (after <c>plant</c>); throws <see cref="ArgumentException"/> or <see cref="FormatException"/> naming the problem.</summary>
     public static Arguments Parse(IReadOnlyList<string> args)
     {
-        var scenario = new ScenarioOptions();
+        var scenario = new ScenarioOptions { MinSettleReadings = LivePlantOptions.LiveSettleReadings };
         var plant = new LivePlantOptions();
         var outputs = new LiveConfigOptions();
         var faults = new List<PlantFault>();
@@ -41,6 +41,7 @@ public static class PlantCommand
             switch (name)
             {
                 case "--speed": plant = plant with { Speed = Number() }; break;
+                case "--min-settle": scenario = scenario with { MinSettleReadings = Int() }; break;
                 case "--seed": scenario = scenario with { Seed = Int() }; break;
                 case "--furnaces": scenario = scenario with { Furnaces = Int() }; break;
                 case "--hours": scenario = scenario with { Duration = TimeSpan.FromHours(Number()) }; break;
@@ -139,13 +140,19 @@ public static class PlantCommand
         await stdout.WriteLineAsync("plant: ready");
         await stdout.FlushAsync(ct);
 
-        bool announced = false;
+        bool announced = false, connected = false;
         var started = DateTimeOffset.UtcNow;
         try
         {
             while (a.ExitAfter is not { } limit || DateTimeOffset.UtcNow - started < limit)
             {
-                await Task.Delay(200, ct);
+                await Task.Delay(100, ct);
+                if (!connected && plant.ConnectedScales == plant.ScalePorts.Count)
+                {
+                    connected = true;
+                    await stdout.WriteLineAsync($"plant: every scale has a client (simulated {GroundTruth.FormatTime(plant.Clock.GetUtcNow().UtcTicks)})");
+                    await stdout.FlushAsync(ct);
+                }
                 if (plant.Finished && !announced)
                 {
                     announced = true;

@@ -51,6 +51,9 @@ public sealed class TruthComparison
     /// <summary>Closed heats and shifts of the truth that were never published.</summary>
     public List<string> Unpublished { get; } = [];
 
+    /// <summary>Scale tickets of the truth that were not published (scale, kg, stable time) and published tickets the truth does not have.</summary>
+    public List<string> TicketDifferences { get; } = [];
+
     /// <summary>Compares; <paramref name="messages"/> are (topic, payload) pairs in publish order.</summary>
     public static TruthComparison Compare(IEnumerable<JsonElement> truth, IEnumerable<(string Topic, JsonElement Payload)> messages)
     {
@@ -126,6 +129,32 @@ public sealed class TruthComparison
                 quality.GetProperty("flags").EnumerateArray().Select(f => f.GetString()!).ToList(),
                 p.GetProperty("rev").GetInt32(),
                 match is { } truthKpi ? Figures(truthKpi, p) : []));
+        }
+
+        var published = latest.Count == 0 ? [] : messages.Where(m => m.Topic.Contains("/ticket", StringComparison.Ordinal))
+            .Select(m => m.Payload).Where(p => p.TryGetProperty("grossKg", out _))
+            .GroupBy(p => p.GetProperty("id").GetString()).Select(g => g.Last()).ToList();
+        var unmatched = published.ToList();
+        foreach (var ticket in t.Where(x => x.GetProperty("kind").GetString() == "ticket"))
+        {
+            string scale = ticket.GetProperty("scale").GetString()!;
+            double kg = ticket.GetProperty("kg").GetDouble();
+            var at = Time(ticket.GetProperty("stableAt").GetString()!);
+            int i = unmatched.FindIndex(p => p.GetProperty("scale").GetString() == scale && p.GetProperty("grossKg").GetDouble() == kg
+                && Math.Abs((Time(p.GetProperty("stableAt").GetString()!) - at).TotalSeconds) < 120);
+            if (i >= 0)
+            {
+                unmatched.RemoveAt(i);
+            }
+            else if (string.CompareOrdinal(Normal(ticket.GetProperty("stableAt").GetString()!), Normal(end)) < 0)
+            {
+                result.TicketDifferences.Add($"truth ticket not published: {scale} {kg} kg at {ticket.GetProperty("stableAt").GetString()}");
+            }
+        }
+
+        foreach (var p in unmatched)
+        {
+            result.TicketDifferences.Add($"published ticket not in the truth: {p.GetProperty("scale").GetString()} {p.GetProperty("grossKg").GetDouble()} kg at {p.GetProperty("stableAt").GetString()}");
         }
 
         foreach (var (h, i) in heats.Select((h, i) => (h, i)).Where(x => !matched.Contains(x.i)))
@@ -250,6 +279,19 @@ public sealed class TruthComparison
         foreach (string u in Unpublished)
         {
             sb.Append("MISSING ").Append(u).Append('\n');
+        }
+
+        foreach (var k in Kpis.Where(k => !k.Ok))
+        {
+            foreach (var f in k.Figures.Where(f => !f.Ok))
+            {
+                sb.Append(CultureInfo.InvariantCulture, $"  {k.Kind} {k.Entity} {k.Label}: {f.Field} truth {f.Truth?.ToString("R", CultureInfo.InvariantCulture) ?? "null"}, published {f.Published?.ToString("R", CultureInfo.InvariantCulture) ?? "null"}\n");
+            }
+        }
+
+        foreach (string d in TicketDifferences)
+        {
+            sb.Append("  ").Append(d).Append('\n');
         }
 
         return sb.ToString();

@@ -60,6 +60,7 @@ public static class DemoCommand
                 {
                     Seed = parse.GetValue(seedOption),
                     Furnaces = parse.GetValue(furnacesOption),
+                    MinSettleReadings = LivePlantOptions.LiveSettleReadings,
                     Duration = TimeSpan.FromHours(parse.GetValue(hoursOption)),
                     ShiftStarts = parse.GetValue(shiftsOption) is { } s
                         ? s.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).Select(x => TimeOnly.ParseExact(x, "HH:mm", CultureInfo.InvariantCulture)).ToArray()
