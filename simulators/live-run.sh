@@ -40,5 +40,19 @@ set -e
   echo '```'
   echo
   cat "$work/tables.md"
+  cat <<'NOTE'
+
+## Known limits of time-compressed runs
+
+The collector stamps scale readings and Modbus samples when they arrive, so at 120x one wall
+millisecond is 0.12 simulated seconds. On the shared 2-core development machine (load average up
+to 14 while other builds ran) repeated end-to-end runs at 120x mostly matched as above, but some
+runs lost one scale ticket (a load with no ticket: its heat's masses wrong, nothing flagged), and
+one run published both 90-minute shifts about 1.5 % low in gas and electricity while the heats
+were exact. Neither was reproduced without the clock (`ScaleCorruptionTests` replays every load's
+frames, 5 % damaged, through the codecs and the engine: every ticket comes out), so they are
+timing effects of compression on a loaded host, not of the KPI arithmetic; the demo's default 60x
+halves them. They are open (see the report of issue 8).
+NOTE
 } > docs/live-run.md
 echo "docs/live-run.md written (compare exit $verdict)"
