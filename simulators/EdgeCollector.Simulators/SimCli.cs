@@ -14,7 +14,8 @@ public static class SimCli
         "usage: edgecollector-sim generate [--seed N] [--furnaces N] [--hours H] [--start 2026-11-20T00:00:00Z]\n" +
         "                                  [--out recording.jsonl] [--truth truth.jsonl] [--time-zone Asia/Shanghai]\n" +
         "  Writes a deterministic melt-shop recording (contracts.md §3) and its ground truth (JSON lines).\n" +
-        "  --truth defaults to the --out name with .truth.jsonl in place of .jsonl.";
+        "  --truth defaults to the --out name with .truth.jsonl in place of .jsonl.\n" +
+        "       edgecollector-sim plant [--speed N] … (the live plant; `edgecollector-sim plant --help`)";
 
     /// <summary>Runs the command line; returns the process exit code (0 ok, 2 bad arguments).</summary>
     public static int Run(string[] args, TextWriter stdout, TextWriter stderr)

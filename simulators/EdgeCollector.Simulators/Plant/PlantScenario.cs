@@ -215,7 +215,8 @@ public sealed class PlantScenario
             readings.Add(new ScaleReading(at, Math.Max(w, floor), true));
         }
 
-        int settle = rng.Next(kind == ScaleKind.Tap ? 5 : 4, 10);
+        // The floor leaves the random draw (and so every later draw) unchanged.
+        int settle = Math.Max(rng.Next(kind == ScaleKind.Tap ? 5 : 4, 10), _o.MinSettleReadings);
         for (int j = 0; j < settle; j++)
         {
             at += Second;

@@ -41,6 +41,13 @@ public sealed record ScenarioOptions
     /// <summary>Scale ZeroBandKg: a load starts above it and ends back within it.</summary>
     public double ZeroBandKg { get; init; } = 5;
 
+    /// <summary>
+    /// Least number of settled readings (seconds) of a load; 0 = the drawn 4–9 (5–9 for taps). The live
+    /// plant sets 8: a time-compressed collector stamps readings on arrival, and a longer sit keeps the
+    /// stable window wide in wall time.
+    /// </summary>
+    public int MinSettleReadings { get; init; }
+
     /// <summary>End of the simulated period (UTC).</summary>
     public DateTimeOffset End => Start + Duration;
 
@@ -66,6 +73,11 @@ public sealed record ScenarioOptions
         if (Duration <= TimeSpan.Zero || Duration > TimeSpan.FromDays(31))
         {
             throw new ArgumentOutOfRangeException(nameof(Duration), Duration, "the period must be longer than zero and at most 31 days");
+        }
+
+        if (MinSettleReadings is < 0 or > 60)
+        {
+            throw new ArgumentOutOfRangeException(nameof(MinSettleReadings), MinSettleReadings, "MinSettleReadings must be 0 … 60");
         }
 
         if (MeterReadSeconds is < 1 or > 3600)

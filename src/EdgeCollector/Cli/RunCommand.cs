@@ -18,11 +18,18 @@ public static class RunCommand
         Description = "Stop once every source has ended (recordings): publish what a replay would at the end, forward it, exit 0.",
     };
 
+    public static readonly Option<string?> SimClockOption = new("--sim-clock")
+    {
+        Description = "Developer/demo only: run on the simulated plant's compressed clock (the spec `edgecollector-sim plant --clock-out` writes, " +
+            "or @FILE). Timestamps and the engine's live clock follow it; timeouts, back-off and cadences stay wall time.",
+    };
+
     public static Command Build()
     {
         var command = new Command("run", "Run the collector: sources → engine → state store → sinks, until stopped (SIGTERM / Ctrl+C).");
         CommandLine.AddConfigOptions(command);
         command.Options.Add(UntilSourcesEndOption);
+        command.Options.Add(SimClockOption);
         command.SetAction(async (parse, ct) =>
         {
             var config = CommandLine.LoadConfig(parse, Console.Error);
@@ -31,12 +38,28 @@ public static class RunCommand
                 return ExitCodes.BadInput;
             }
 
-            return await RunAsync(config, parse.GetValue(UntilSourcesEndOption), ct);
+            Simulators.Live.SimClock? clock = null;
+            if (parse.GetValue(SimClockOption) is { } spec)
+            {
+                try
+                {
+                    clock = Simulators.Live.SimClock.Parse(spec.StartsWith('@') ? (await File.ReadAllTextAsync(spec[1..], ct)).Trim() : spec);
+                }
+                catch (Exception ex) when (ex is FormatException or IOException or ArgumentException)
+                {
+                    await Console.Error.WriteLineAsync($"--sim-clock: {ex.Message}");
+                    return ExitCodes.BadInput;
+                }
+            }
+
+            return await RunAsync(config, parse.GetValue(UntilSourcesEndOption), ct, clock);
         });
         return command;
     }
 
-    public static async Task<int> RunAsync(EdgeConfig config, bool untilSourcesEnd, CancellationToken ct)
+    /// <param name="clock">A simulated plant's clock (developer/demo only, see <see cref="SimClockOption"/>); null = the system clock.</param>
+    /// <param name="extraSink">Another sink every message also goes to (the demo's console and file).</param>
+    public static async Task<int> RunAsync(EdgeConfig config, bool untilSourcesEnd, CancellationToken ct, Simulators.Live.SimClock? clock = null, IMessageSink? extraSink = null)
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = Environment.CurrentDirectory });
         builder.WebHost.UseUrls(config.Dashboard.Urls);
@@ -50,7 +73,13 @@ public static class RunCommand
         // Sized to the outbox flush: a stop commits state and lets the forwarder finish its batch.
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(15));
         using var loggers = LoggerFactory.Create(b => b.AddSimpleConsole(o => o.SingleLine = true));
-        var (sources, errors) = SourceFactory.Create(config, loggers);
+        TimeProvider time = clock ?? TimeProvider.System;
+        if (clock is not null)
+        {
+            loggers.CreateLogger("EdgeCollector").LogWarning("Simulated clock ({Spec}): developer/demo only, timestamps run {Speed}x wall time", clock.Spec, clock.Speed);
+        }
+
+        var (sources, errors) = SourceFactory.Create(config, loggers, time);
         if (errors.Count > 0)
         {
             foreach (var e in errors)
@@ -69,10 +98,16 @@ public static class RunCommand
         IMessageSink sink = uplink is null ? new JsonlMessageSink(Path.Combine(config.Storage.DataDir, "messages.jsonl")) : uplink;
         // InfluxDB only when configured: raw samples (observer) and KPIs (sink).
         InfluxSink? influx = config.Storage.Influx is null ? null : InfluxSink.Start(config, loggers.CreateLogger("EdgeCollector.Influx"));
-        IMessageSink[] sinks = influx is null ? [sink] : [sink, influx];
+        IMessageSink[] sinks = [sink, .. influx is null ? Array.Empty<IMessageSink>() : [influx], .. extraSink is null ? Array.Empty<IMessageSink>() : [extraSink]];
         builder.Services.AddSingleton(config);
         builder.Services.AddSingleton(sp => collector = new Collector(config, sources, sinks, sp.GetRequiredService<ILoggerFactory>().CreateLogger("EdgeCollector"),
-            TimeProvider.System, new CollectorOptions { LiveClock = !recording, ExitWhenSourcesEnd = untilSourcesEnd }));
+            time, new CollectorOptions
+            {
+                LiveClock = !recording,
+                ExitWhenSourcesEnd = untilSourcesEnd,
+                // The live clock's lag is 5 s of wall time whatever the speed (in simulated time: 5 s × speed).
+                LiveClockLag = clock is null ? new CollectorOptions().LiveClockLag : TimeSpan.FromSeconds(5 * clock.Speed),
+            }));
         builder.Services.AddSingleton<CollectorService>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<CollectorService>());
         await using var host = builder.Build();

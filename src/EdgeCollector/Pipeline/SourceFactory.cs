@@ -11,7 +11,8 @@ namespace EdgeCollector.Pipeline;
 public static class SourceFactory
 {
     /// <returns>The sources, and one message per source this build cannot run.</returns>
-    public static (List<IInputSource> Sources, List<string> Errors) Create(EdgeConfig config, ILoggerFactory logs)
+    /// <param name="time">Clock of the sources' timestamps (a sim clock in demos); the system clock when null.</param>
+    public static (List<IInputSource> Sources, List<string> Errors) Create(EdgeConfig config, ILoggerFactory logs, TimeProvider? time = null)
     {
         var sources = new List<IInputSource>();
         var errors = new List<string>();
@@ -25,13 +26,13 @@ public static class SourceFactory
                     sources.Add(new RecordingSource(s.Name, s.Path!, log));
                     break;
                 case SourceType.ModbusTcp or SourceType.ModbusRtu or SourceType.ModbusRtuOverTcp:
-                    sources.Add(new ModbusSource(s, log));
+                    sources.Add(new ModbusSource(s, log, time));
                     break;
                 case SourceType.Scale:
-                    sources.Add(new ScaleSource(s, log));
+                    sources.Add(new ScaleSource(s, log, time));
                     break;
                 case SourceType.OpcUa:
-                    sources.Add(new OpcUaSource(s, log, pkiDir: s.PkiDir ?? Path.Combine(config.Storage.DataDir, "pki")));
+                    sources.Add(new OpcUaSource(s, log, time, pkiDir: s.PkiDir ?? Path.Combine(config.Storage.DataDir, "pki")));
                     break;
                 default:
                     errors.Add($"Sources[{i}].Type: '{s.Type}' sources are not wired into this build yet");

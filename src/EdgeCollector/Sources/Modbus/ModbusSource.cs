@@ -21,9 +21,11 @@ public sealed class ModbusSource : IInputSource, ISourceDiagnostics
     private readonly SourceConfig _config;
     private readonly ILogger _log;
     private readonly Dictionary<string, TagConfig> _tags;
+    private readonly TimeProvider _time;
 
-    public ModbusSource(SourceConfig config, ILogger log)
+    public ModbusSource(SourceConfig config, ILogger log, TimeProvider? time = null)
     {
+        _time = time ?? TimeProvider.System;
         _config = config;
         _log = log;
         _tags = config.Tags.ToDictionary(t => t.Tag, StringComparer.Ordinal);
@@ -94,7 +96,7 @@ public sealed class ModbusSource : IInputSource, ISourceDiagnostics
 
         await using var connection = Connect();
         LinkCounters = connection.Counters;
-        var poller = new ModbusPoller(connection, tags, new ModbusPollerOptions { Interval = TimeSpan.FromMilliseconds(_config.PollMs) });
+        var poller = new ModbusPoller(connection, tags, new ModbusPollerOptions { Interval = TimeSpan.FromMilliseconds(_config.PollMs) }, _time);
         await foreach (var cycle in poller.RunAsync(cancellationToken))
         {
             foreach (var sample in cycle)

@@ -13,7 +13,7 @@ namespace EdgeCollector.Sources.Scale;
 /// serial-to-Ethernet converter (<c>"Tcp": "host:port"</c>). Readings go to the engine, which makes
 /// the tickets (product.md "Scale tickets"); frames that failed their checks never get that far.
 /// </summary>
-public sealed class ScaleSource(SourceConfig config, ILogger log) : IInputSource, ISourceDiagnostics
+public sealed class ScaleSource(SourceConfig config, ILogger log, TimeProvider? time = null) : IInputSource, ISourceDiagnostics
 {
     public string Name => config.Name;
 
@@ -36,7 +36,7 @@ public sealed class ScaleSource(SourceConfig config, ILogger log) : IInputSource
         {
             Name = Name,
             SilenceTimeout = TimeSpan.FromSeconds(config.SilentSeconds),
-        });
+        }, time);
         var link = Link.RunAsync(cancellationToken);
         try
         {
