@@ -70,6 +70,8 @@ public static class RunCommand
             o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
             o.UseUtcTimestamp = true;
         });
+        // One line per HTTP request (the dashboard polls) would drown the plant's own messages.
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         // Sized to the outbox flush: a stop commits state and lets the forwarder finish its batch.
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(15));
         using var loggers = LoggerFactory.Create(b => b.AddSimpleConsole(o => o.SingleLine = true));

@@ -66,7 +66,7 @@ public sealed class MqttUplink : IMessageSink, IAsyncDisposable
             MqttLogLevel.Information => LogLevel.Information,
             MqttLogLevel.Warning => LogLevel.Warning,
             _ => LogLevel.Error,
-        }, ex, "mqtt: {Message}", message);
+        }, level == MqttLogLevel.Error ? ex : null, "mqtt: {Message}", message);   // warnings (refused, lost, timed out) name the fault; no stack trace per retry
         var client = new MqttClient(new MqttClientOptions
         {
             Host = host,

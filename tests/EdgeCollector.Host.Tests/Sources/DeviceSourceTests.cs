@@ -187,6 +187,12 @@ public sealed class DeviceSourceTests : IDisposable
         var samples = PrometheusText.Parse(metrics);
         Assert.Equal(0, samples[("edgecollector_publish_latency_seconds_count", "")]);
         Assert.Equal(0, samples[("edgecollector_publish_latency_seconds_bucket", "le=\"+Inf\"")]);
+        // Calm under faults: each refused connect is one warning line naming the fault, no stack trace per retry,
+        // and the dashboard's polling does not log a line per request.
+        string output = collector.Stdout + collector.Stderr;
+        Assert.Contains("mqtt: MQTT connect to 127.0.0.1", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at System.", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("Request starting", output, StringComparison.Ordinal);
     }
 
     private static async Task<string> WaitForListeningAsync(CollectorProcess p)
