@@ -18,7 +18,7 @@ public sealed class DemoProcessTests : IDisposable
     public async Task The_live_demo_produces_heat_KPIs_from_the_simulated_plant()
     {
         // No broker on this port: the outbox must hold the messages and the demo must say so.
-        int closedPort = FreePort();
+        int closedPort = PeerProcesses.FreePort();
         string output = Path.Combine(_dir, "messages.jsonl");
         using var demo = CollectorProcess.Start(_dir, "demo", "--speed", "150", "--hours", "2.4", "--duration", "68",
             "--shift-starts", "08:00,09:00,10:00,11:00,12:00,13:00,14:00,15:00,16:00,17:00,18:00,19:00,20:00,21:00,22:00,23:00,00:00,01:00,02:00,03:00,04:00,05:00,06:00,07:00",
@@ -54,13 +54,6 @@ public sealed class DemoProcessTests : IDisposable
         Assert.True(r.ExitCode == 0, r.Stderr);
         Assert.Contains("HEAT KPIs", r.Stdout, StringComparison.Ordinal);
         Assert.Contains(File.ReadLines(output), l => l.Contains("/kpi/shift\"", StringComparison.Ordinal));
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     public void Dispose()

@@ -18,7 +18,7 @@ public sealed class InfluxSinkIntegrationTests : IDisposable
     {
         const string vmPath = "/usr/bin/victoria-metrics";
         Assert.True(File.Exists(vmPath), "victoria-metrics is not installed (apt-get install victoria-metrics)");
-        int port = FreePort();
+        int port = PeerProcesses.FreePort();
         var psi = new ProcessStartInfo(vmPath) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
         psi.ArgumentList.Add($"-httpListenAddr=127.0.0.1:{port}");
         psi.ArgumentList.Add($"-storageDataPath={Path.Combine(_dir, "vm")}");
@@ -81,15 +81,6 @@ public sealed class InfluxSinkIntegrationTests : IDisposable
         }
 
         return list;
-    }
-
-    private static int FreePort()
-    {
-        var l = new TcpListener(IPAddress.Loopback, 0);
-        l.Start();
-        int port = ((IPEndPoint)l.LocalEndpoint).Port;
-        l.Stop();
-        return port;
     }
 
     private static async Task WaitUntilAsync(Func<Task<bool>> condition)

@@ -16,7 +16,7 @@ namespace EdgeCollector.Host.Tests.Uplink;
 public sealed class MqttUplinkIntegrationTests : IDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("edge-mqtt-").FullName;
-    private readonly List<System.Diagnostics.Process> _processes = [];
+    private readonly PeerProcesses _peers = new();
 
     [Fact]
     public async Task Messages_wait_in_the_outbox_while_the_broker_is_down_and_all_arrive_when_it_is_up()
@@ -30,7 +30,7 @@ public sealed class MqttUplinkIntegrationTests : IDisposable
             return (Topic: d.RootElement.GetProperty("topic").GetString()!, Payload: d.RootElement.GetProperty("payload").GetRawText());
         }).ToList();
 
-        int port = FreePort();
+        int port = PeerProcesses.FreePort();
         string dataDir = Path.Combine(_dir, "data");
         string[] args = ["run", "--until-sources-end", "--set", $"Sources:0:Path={sample}", "--set", $"Storage:DataDir={dataDir}",
             "--set", $"Uplink:Mqtt:Broker=mqtt://127.0.0.1:{port}", "--set", "Uplink:Mqtt:ClientId=edge-test",
@@ -38,21 +38,21 @@ public sealed class MqttUplinkIntegrationTests : IDisposable
 
         // Broker down: the collector computes everything, commits it, hands it to the MQTT outbox, and waits.
         using var collector = CollectorProcess.Start(_dir, new Dictionary<string, string> { ["MQTT_TEST_PASSWORD"] = "s3cret" }, args);
-        await WaitUntilAsync(() => MqttOutboxRows(dataDir) >= expected.Count, TimeSpan.FromSeconds(60), "the MQTT outbox to hold every message");
+        await PeerProcesses.WaitUntilAsync(() => MqttOutboxRows(dataDir) >= expected.Count, TimeSpan.FromSeconds(60), "the MQTT outbox to hold every message");
         Assert.False(collector.HasExited);
 
         // Broker up, but at first it knows only the subscriber: the collector is refused until the
         // independent subscriber holds its subscription, so it cannot publish into a gap.
         string passwords = Path.Combine(_dir, "passwd");
-        await RunToEndAsync("/usr/bin/mosquitto_passwd", "-b", "-c", passwords, "subscriber", "sub");
+        await _peers.RunToEndAsync("/usr/bin/mosquitto_passwd", "-b", "-c", passwords, "subscriber", "sub");
         string conf = Path.Combine(_dir, "mosquitto.conf");
         // max_queued_messages 0: mosquitto's default queue (1000 per client) would drop QoS 1 messages
         // for a subscriber that lags behind the collector's burst out of the outbox.
         await File.WriteAllTextAsync(conf, $"listener {port} 127.0.0.1\nallow_anonymous false\npassword_file {passwords}\npersistence false\nuser root\nmax_queued_messages 0\n");
-        var broker = Start("/usr/sbin/mosquitto", "-c", conf);
-        await WaitUntilAsync(() => CanConnect(port), TimeSpan.FromSeconds(10), "mosquitto to listen");
+        var broker = _peers.Start("/usr/sbin/mosquitto", "-c", conf);
+        await PeerProcesses.WaitUntilAsync(() => PeerProcesses.CanConnect(port), TimeSpan.FromSeconds(10), "mosquitto to listen");
         // stdbuf: with its output redirected, mosquitto_sub would hold its debug lines in a buffer.
-        var sub = Start("/usr/bin/stdbuf", "-oL", "/usr/bin/mosquitto_sub", "-h", "127.0.0.1", "-p", port.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        var sub = _peers.Start("/usr/bin/stdbuf", "-oL", "/usr/bin/mosquitto_sub", "-h", "127.0.0.1", "-p", port.ToString(System.Globalization.CultureInfo.InvariantCulture),
             "-u", "subscriber", "-P", "sub", "-V", "mqttv5", "-q", "1", "-t", "edgecollector/v1/#", "-F", "%j", "-d");
         var lines = new List<string>();
         bool subscribed = false;
@@ -63,8 +63,8 @@ public sealed class MqttUplinkIntegrationTests : IDisposable
             else if (e.Data.Contains("SUBACK", StringComparison.Ordinal)) { subscribed = true; }
         };
         sub.BeginOutputReadLine();
-        await WaitUntilAsync(() => Volatile.Read(ref subscribed), TimeSpan.FromSeconds(10), "the subscriber's SUBACK");
-        await RunToEndAsync("/usr/bin/mosquitto_passwd", "-b", passwords, "collector", "s3cret");
+        await PeerProcesses.WaitUntilAsync(() => Volatile.Read(ref subscribed), TimeSpan.FromSeconds(10), "the subscriber's SUBACK");
+        await _peers.RunToEndAsync("/usr/bin/mosquitto_passwd", "-b", passwords, "collector", "s3cret");
         using (var hup = System.Diagnostics.Process.Start("/bin/kill", ["-HUP", broker.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
         {
             await hup.WaitForExitAsync();
@@ -72,7 +72,7 @@ public sealed class MqttUplinkIntegrationTests : IDisposable
 
         int code = await collector.WaitAsync(TimeSpan.FromSeconds(120));   // reconnect back-off is capped at 30 s
         Assert.True(code == 0, collector.Stderr);
-        await WaitUntilAsync(() => { lock (lines) return lines.Count >= expected.Count + 2; }, TimeSpan.FromSeconds(30), "the subscriber to receive everything");
+        await PeerProcesses.WaitUntilAsync(() => { lock (lines) return lines.Count >= expected.Count + 2; }, TimeSpan.FromSeconds(30), "the subscriber to receive everything");
 
         List<(string Topic, string Payload)> got;
         lock (lines)
@@ -102,31 +102,6 @@ public sealed class MqttUplinkIntegrationTests : IDisposable
         var kpis = got.Where(m => !m.Topic.EndsWith("/status", StringComparison.Ordinal)).Select(m => (m.Topic, m.Payload)).Distinct().ToList();
         Assert.Equal(expected.Count, kpis.Count);
         Assert.Equal(expected.OrderBy(e => e.Topic).ThenBy(e => e.Payload), kpis.OrderBy(e => e.Topic).ThenBy(e => e.Payload));
-    }
-
-    private System.Diagnostics.Process Start(string file, params string[] args)
-    {
-        if (!File.Exists(file))
-        {
-            throw new FileNotFoundException($"{file} is not installed (apt-get install mosquitto mosquitto-clients)");
-        }
-
-        var psi = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var a in args)
-        {
-            psi.ArgumentList.Add(a);
-        }
-
-        var p = System.Diagnostics.Process.Start(psi)!;
-        _processes.Add(p);
-        return p;
-    }
-
-    private async Task RunToEndAsync(string file, params string[] args)
-    {
-        var p = Start(file, args);
-        await p.WaitForExitAsync();
-        Assert.True(p.ExitCode == 0, $"{file} {string.Join(' ', args)} exited {p.ExitCode}: {await p.StandardError.ReadToEndAsync()}");
     }
 
     private static long MqttOutboxRows(string dataDir)
@@ -168,59 +143,9 @@ public sealed class MqttUplinkIntegrationTests : IDisposable
         return 0;
     }
 
-    private static int FreePort()
-    {
-        var l = new TcpListener(IPAddress.Loopback, 0);
-        l.Start();
-        int port = ((IPEndPoint)l.LocalEndpoint).Port;
-        l.Stop();
-        return port;
-    }
-
-    private static bool CanConnect(int port)
-    {
-        try
-        {
-            using var c = new TcpClient();
-            c.Connect(IPAddress.Loopback, port);
-            return true;
-        }
-        catch (SocketException)
-        {
-            return false;
-        }
-    }
-
-    private static async Task WaitUntilAsync(Func<bool> condition, TimeSpan timeout, string what)
-    {
-        var deadline = DateTime.UtcNow + timeout;
-        while (!condition())
-        {
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new TimeoutException($"timed out waiting for {what}");
-            }
-
-            await Task.Delay(50);
-        }
-    }
-
     public void Dispose()
     {
-        foreach (var p in _processes)
-        {
-            try
-            {
-                if (!p.HasExited) p.Kill(entireProcessTree: true);
-                p.WaitForExit(5000);
-            }
-            catch (InvalidOperationException)
-            {
-            }
-
-            p.Dispose();
-        }
-
+        _peers.Dispose();
         Directory.Delete(_dir, recursive: true);
     }
 }
