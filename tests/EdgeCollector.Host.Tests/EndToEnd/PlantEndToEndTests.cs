@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using System.Text.Json;
+using Xunit.Abstractions;
 using EdgeCollector.Host.Tests.Process;
 using EdgeCollector.Simulators.Live;
 using EdgeCollector.Simulators.Plant;
@@ -27,7 +28,7 @@ public sealed class EndToEndCollection
 /// </summary>
 [Collection(EndToEndCollection.Name)]
 [Trait("Category", "Integration")]
-public sealed class PlantEndToEndTests : IDisposable
+public sealed class PlantEndToEndTests(ITestOutputHelper output) : IDisposable
 {
     /// <summary>120× keeps a 2 s stable-weight window ≈ 17 ms of wall time: robust on a loaded 2-core machine.</summary>
     private const double Speed = 120;
@@ -166,7 +167,8 @@ public sealed class PlantEndToEndTests : IDisposable
         lock (lines) all = [.. lines];
         await File.WriteAllLinesAsync(Path.Combine(_dir, "captured.jsonl"), all);
         var comparison = TruthComparison.Compare(truth, TruthComparison.ReadMessages(all, out _));
-        string diagnostics = $"\ncollector exit {code}; plant faults:\n{string.Join('\n', plant.FaultLog)}\ncollector stderr (tail):\n{Tail(collector.Stderr)}\nstdout (tail):\n{Tail(collector.Stdout)}";
+        string diagnostics = $"\ncollector exit {code}; plant serving loop: longest gap {plant.LongestServeGap.TotalMilliseconds:0} ms wall; loads sent for less than StableSeconds:\n{string.Join('\n', plant.ThinlySentLoads())}\ncollector: loads without a ticket:\n{string.Join('\n', (collector.Stdout + collector.Stderr).Split('\n').Where(l => l.Contains("no ticket", StringComparison.Ordinal)))}\nplant faults:\n{string.Join('\n', plant.FaultLog)}\ncollector stderr (tail):\n{Tail(collector.Stderr)}\nstdout (tail):\n{Tail(collector.Stdout)}";
+        output.WriteLine(comparison.Summary() + diagnostics);
         return new Run(comparison, [.. plant.FaultLog], diagnostics);
     }
 
