@@ -69,6 +69,8 @@ public sealed class LivePlant : IAsyncDisposable
     private long _servedUntil;
     private long _frames;
     private long _longestGap;
+    private long _longestGapEnd;
+    private long _longGaps;
 
     private LivePlant(LivePlantOptions options, ScenarioResult scenario)
     {
@@ -107,6 +109,9 @@ public sealed class LivePlant : IAsyncDisposable
 
     /// <summary>Longest wall time between two ticks of the plant's serving loop (a stall of the plant's own process).</summary>
     public TimeSpan LongestServeGap => TimeSpan.FromTicks(Interlocked.Read(ref _longestGap));
+
+    /// <summary>The simulated instant the longest gap ended, and how many gaps were longer than 50 ms wall.</summary>
+    public string ServeGaps => $"longest {LongestServeGap.TotalMilliseconds:0} ms wall, ended at {GroundTruth.FormatTime(Interlocked.Read(ref _longestGapEnd))}; {Interlocked.Read(ref _longGaps)} gaps > 50 ms; thread pool now {ThreadPool.ThreadCount} threads, {ThreadPool.PendingWorkItemCount} queued, {ThreadPool.CompletedWorkItemCount} done; GC paused {GC.GetTotalPauseDuration().TotalMilliseconds:0} ms in all, {GC.CollectionCount(2)} gen2";
 
     /// <summary>
     /// Diagnosis of compressed runs: every load whose settled (non-motion) weight went out on the wire for
@@ -310,6 +315,12 @@ public sealed class LivePlant : IAsyncDisposable
                 {
                     // Only while the scenario plays (the lead and the hold after it do not matter).
                     Interlocked.Exchange(ref _longestGap, gap);
+                    Interlocked.Exchange(ref _longestGapEnd, now);
+                }
+
+                if (now > start && now < end && gap > 50 * TimeSpan.TicksPerMillisecond)
+                {
+                    Interlocked.Increment(ref _longGaps);
                 }
 
                 await ApplyFaultsAsync(now - start, ct);
