@@ -234,6 +234,34 @@ public class ScaleTicketTests
     }
 
     [Fact]
+    public void A_load_back_at_zero_without_a_ticket_is_reported_once_with_its_span_and_peak()
+    {
+        var state = new ScaleTicketState();
+        var lost = new List<UnticketedLoad>();
+        // Up, 1 s held (StableSeconds 2), down; then a load that does make a ticket; then zero again.
+        (double s, double kg, bool? motion)[] readings =
+            [(0, 0, false), (1, 388, true), (2, 390, false), (3, 389, false), (4, 0, false), (5, 0, false),
+             (6, 500, false), (7, 500, false), (8, 500, false), (9, 0, false)];
+        int tickets = 0;
+        foreach (var (s, kg, motion) in readings)
+        {
+            if (state.Add(At(S0, s), kg, motion, zeroBandKg: 5, stableBandKg: 2, stableTicks: 2 * TimeSpan.TicksPerSecond, out var u) is TimedValue)
+            {
+                tickets++;
+            }
+
+            if (u is UnticketedLoad l)
+            {
+                lost.Add(l);
+            }
+        }
+
+        Assert.Equal(1, tickets);
+        var only = Assert.Single(lost);
+        Assert.Equal(new UnticketedLoad(At(S0, 1), At(S0, 3), 390, 3), only);
+    }
+
+    [Fact]
     public void Readings_in_motion_never_make_a_ticket_and_break_the_run()
     {
         Assert.Empty(Run([(0, 8000, true), (1, 8000, true), (2, 8000, true), (3, 8000, true)]));

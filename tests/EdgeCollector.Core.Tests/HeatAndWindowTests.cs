@@ -107,6 +107,26 @@ public class PlcHeatTests
         Assert.Empty(heat.Flags());
         Assert.True(heat.GetProperty("quality").GetProperty("complete").GetBoolean());
     }
+
+    [Fact]
+    public void A_load_that_never_held_stable_makes_no_ticket_but_flags_the_heat_it_fell_in()
+    {
+        var h = Plc();
+        h.Sample("F1.State", H0, 0).Sample("F1.HeatNo", H0, 1).Sample("F1.Power", H0, 0);
+        h.Sample("F1.State", At(H0, 60), 1);
+        h.Load("F1-charge", At(H0, 100), 10000);
+        // A dross load that is on the scale for 1 s only (StableSeconds 2): up, held 1 s, back to zero.
+        h.Scale("F1-dross", At(H0, 300), 0).Scale("F1-dross", At(H0, 301), 388).Scale("F1-dross", At(H0, 302), 388)
+            .Scale("F1-dross", At(H0, 303), 0);
+        h.Load("F1-tap", At(H0, 500), 9000);
+        h.Sample("F1.State", At(H0, 600), 0);
+        h.Sample("F1.Power", At(H0, 660), 1);
+        var heat = h.Single("/F1/kpi/heat");
+        Assert.Equal(0, heat.Num("metal.drossKg"));
+        Assert.Equal(["heel-uncorrected", "scale-load-unticketed"], heat.Flags());
+        Assert.Equal(1, h.Engine.Counters.LoadsWithoutTicket);
+        Assert.Equal(2, h.Engine.Counters.Tickets);
+    }
 }
 
 public class PublicationTests

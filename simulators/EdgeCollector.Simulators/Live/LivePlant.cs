@@ -68,6 +68,9 @@ public sealed class LivePlant : IAsyncDisposable
     private int _nextPick;
     private long _servedUntil;
     private long _frames;
+    private long _longestGap;
+    private long _longestGapEnd;
+    private long _longGaps;
 
     private LivePlant(LivePlantOptions options, ScenarioResult scenario)
     {
@@ -103,6 +106,26 @@ public sealed class LivePlant : IAsyncDisposable
 
     /// <summary>Faults that have fired, with the simulated time they fired at.</summary>
     public List<string> FaultLog { get; } = [];
+
+    /// <summary>Longest wall time between two ticks of the plant's serving loop (a stall of the plant's own process).</summary>
+    public TimeSpan LongestServeGap => TimeSpan.FromTicks(Interlocked.Read(ref _longestGap));
+
+    /// <summary>The simulated instant the longest gap ended, and how many gaps were longer than 50 ms wall.</summary>
+    public string ServeGaps => $"longest {LongestServeGap.TotalMilliseconds:0} ms wall, ended at {GroundTruth.FormatTime(Interlocked.Read(ref _longestGapEnd))}; {Interlocked.Read(ref _longGaps)} gaps > 50 ms; thread pool now {ThreadPool.ThreadCount} threads, {ThreadPool.PendingWorkItemCount} queued, {ThreadPool.CompletedWorkItemCount} done; GC paused {GC.GetTotalPauseDuration().TotalMilliseconds:0} ms in all, {GC.CollectionCount(2)} gen2";
+
+    /// <summary>
+    /// Diagnosis of compressed runs: every load whose settled (non-motion) weight went out on the wire for
+    /// less than StableSeconds of simulated time (so no ticket could be made from what was sent), with
+    /// the frames sent and their simulated span.
+    /// </summary>
+    public IReadOnlyList<string> ThinlySentLoads()
+    {
+        long stable = (long)(_options.Scenario.StableSeconds * TimeSpan.TicksPerSecond);
+        lock (_gate)
+        {
+            return _scales.SelectMany(s => s.ThinlySent(stable)).ToList();
+        }
+    }
 
     /// <summary>Whether the whole scenario period has been served.</summary>
     public bool Finished => Interlocked.Read(ref _servedUntil) >= _options.Scenario.End.UtcTicks;
@@ -279,11 +302,27 @@ public sealed class LivePlant : IAsyncDisposable
         using var timer = new PeriodicTimer(_options.FrameInterval);
         long end = _options.Scenario.End.UtcTicks;
         long start = _options.Scenario.Start.UtcTicks;
+        long lastWall = System.Diagnostics.Stopwatch.GetTimestamp();
         try
         {
             do
             {
+                long wall = System.Diagnostics.Stopwatch.GetTimestamp();
+                long gap = System.Diagnostics.Stopwatch.GetElapsedTime(lastWall, wall).Ticks;
+                lastWall = wall;
                 long now = Clock.GetUtcNow().UtcTicks;
+                if (now > start && now < end && gap > Interlocked.Read(ref _longestGap))
+                {
+                    // Only while the scenario plays (the lead and the hold after it do not matter).
+                    Interlocked.Exchange(ref _longestGap, gap);
+                    Interlocked.Exchange(ref _longestGapEnd, now);
+                }
+
+                if (now > start && now < end && gap > 50 * TimeSpan.TicksPerMillisecond)
+                {
+                    Interlocked.Increment(ref _longGaps);
+                }
+
                 await ApplyFaultsAsync(now - start, ct);
                 long t = Math.Min(now, end);
                 lock (_gate)
@@ -708,6 +747,8 @@ public sealed class LivePlant : IAsyncDisposable
         private ScaleCorruptor _corruptor = new(codec, 0, seed);
         private int _load;
         private bool _dropped;
+        /// <summary>Per load: settled frames sent and the simulated span they covered.</summary>
+        private readonly (int Frames, long First, long Last)[] _sent = new (int, long, long)[loads.Count];
 
         public string Name => name;
         public int Port { get; private set; }
@@ -784,6 +825,7 @@ public sealed class LivePlant : IAsyncDisposable
         /// <summary>The reading of the load in force at <paramref name="now"/>, zero between loads.</summary>
         public ScaleReading ReadingAt(long now)
         {
+            _servedAt = now;
             while (_load < loads.Count && loads[_load].Readings[^1].Ticks < now)
             {
                 _load++;
@@ -830,6 +872,13 @@ public sealed class LivePlant : IAsyncDisposable
                 client.Send(bytes, SocketFlags.None, out var error);
                 if (error is SocketError.Success or SocketError.WouldBlock)
                 {
+                    if (error == SocketError.Success && !reading.Motion && reading.GrossKg > 0 && _load < loads.Count)
+                    {
+                        long now = _servedAt;
+                        ref var sent = ref _sent[_load];
+                        sent = sent.Frames == 0 ? (1, now, now) : (sent.Frames + 1, sent.First, now);
+                    }
+
                     return error == SocketError.Success;
                 }
             }
@@ -847,6 +896,21 @@ public sealed class LivePlant : IAsyncDisposable
 
             client.Dispose();
             return false;
+        }
+
+        /// <summary>The simulated instant of the latest <see cref="ReadingAt"/> (the frame going out).</summary>
+        private long _servedAt;
+
+        public IEnumerable<string> ThinlySent(long stableTicks)
+        {
+            for (int i = 0; i < loads.Count && loads[i].Readings[0].Ticks < _servedAt; i++)
+            {
+                var (frames, first, last) = _sent[i];
+                if (last - first < stableTicks)
+                {
+                    yield return $"{name} {loads[i].Kg} kg (stable {GroundTruth.FormatTime(loads[i].StableAt)}): {frames} settled frames sent over {TimeSpan.FromTicks(last - first).TotalSeconds:0.###} s";
+                }
+            }
         }
 
         public void SetCorruption(double percent) => _corruptor = new ScaleCorruptor(codec, percent, seed);

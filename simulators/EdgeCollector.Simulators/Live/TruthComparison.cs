@@ -27,7 +27,7 @@ public sealed record KpiComparison(string Kind, string Entity, string Label, str
     public bool Ok => TruthWindow is not null && Figures.All(f => f.Ok);
 
     /// <summary>The KPI says it may be off: incomplete or flagged with a counter event.</summary>
-    public bool Flagged => !Complete || Flags.Any(f => f is "counter-reset" or "counter-spike-rejected" or "counter-rebased");
+    public bool Flagged => !Complete || Flags.Any(f => f is "counter-reset" or "counter-spike-rejected" or "counter-rebased" or "scale-load-unticketed");
 }
 
 /// <summary>

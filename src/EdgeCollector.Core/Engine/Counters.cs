@@ -176,6 +176,9 @@ public sealed class StepSeries
 
 public readonly record struct TimedValue(long Ticks, double Value);
 
+/// <summary>A load that rose above the zero band and came back within it without ever holding stable: no ticket.</summary>
+public readonly record struct UnticketedLoad(long FirstTicks, long LastTicks, double PeakKg, int Readings);
+
 /// <summary>
 /// Stable-weight detection for one scale (product.md "Scale tickets"): a load starts above the
 /// zero band; the ticket is made at the first reading that ends a run of non-motion readings,
@@ -188,10 +191,21 @@ public sealed class ScaleTicketState
     public bool TicketMade { get; set; }
     /// <summary>The longest run of consecutive non-motion readings, ending at the latest, within the band.</summary>
     public List<TimedValue> Run { get; set; } = [];
+    /// <summary>The active load: its first reading above the zero band, its latest reading, its peak and how many readings it had.</summary>
+    public long LoadFirstTicks { get; set; }
+    public long LoadLastTicks { get; set; }
+    public double LoadPeakKg { get; set; }
+    public int LoadReadings { get; set; }
 
     /// <returns>The ticket's (stableAt, grossKg) when this reading makes one.</returns>
     public TimedValue? Add(long ticks, double grossKg, bool? motion, double zeroBandKg, double stableBandKg, long stableTicks)
+        => Add(ticks, grossKg, motion, zeroBandKg, stableBandKg, stableTicks, out _);
+
+    /// <param name="unticketed">Set when this reading ends, back within the zero band, a load that never made a ticket.</param>
+    /// <returns>The ticket's (stableAt, grossKg) when this reading makes one.</returns>
+    public TimedValue? Add(long ticks, double grossKg, bool? motion, double zeroBandKg, double stableBandKg, long stableTicks, out UnticketedLoad? unticketed)
     {
+        unticketed = null;
         if (motion == true)
         {
             Run.Clear();
@@ -212,6 +226,11 @@ public sealed class ScaleTicketState
 
         if (Math.Abs(grossKg) <= zeroBandKg)
         {
+            if (LoadActive && !TicketMade)
+            {
+                unticketed = new UnticketedLoad(LoadFirstTicks, LoadLastTicks, LoadPeakKg, LoadReadings);
+            }
+
             LoadActive = false;
             TicketMade = false;
             return null;
@@ -221,6 +240,16 @@ public sealed class ScaleTicketState
         {
             LoadActive = true;
             TicketMade = false;
+            LoadFirstTicks = ticks;
+            LoadPeakKg = grossKg;
+            LoadReadings = 0;
+        }
+
+        if (LoadActive)
+        {
+            LoadLastTicks = ticks;
+            LoadPeakKg = Math.Max(LoadPeakKg, grossKg);
+            LoadReadings++;
         }
 
         if (LoadActive && !TicketMade && motion != true && Run.Count > 0 && Run[0].Ticks <= ticks - stableTicks)

@@ -132,4 +132,6 @@ public static class QualityFlags
     public const string CounterReset = "counter-reset";
     public const string CounterSpikeRejected = "counter-spike-rejected";
     public const string CounterRebased = "counter-rebased";
+    /// <summary>A scale load went above the zero band and back without holding stable: a weighing may be missing (contract addition).</summary>
+    public const string ScaleLoadUnticketed = "scale-load-unticketed";
 }

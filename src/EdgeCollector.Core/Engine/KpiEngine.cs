@@ -22,6 +22,7 @@ public sealed class EngineCounters
     public long Resets;
     public long Rollovers;
     public long Tickets;
+    public long LoadsWithoutTicket;
     public long Voids;
     public long VoidsIgnored;
     public long Published;
@@ -42,7 +43,7 @@ public sealed class KpiEngine
 
     private static readonly WindowKind[] CalendarKinds = [WindowKind.Minute, WindowKind.Shift, WindowKind.Day];
     private static readonly string[] FlagOrder =
-        [QualityFlags.HeelUncorrected, QualityFlags.CounterReset, QualityFlags.CounterSpikeRejected, QualityFlags.CounterRebased, QualityFlags.Corrected];
+        [QualityFlags.HeelUncorrected, QualityFlags.CounterReset, QualityFlags.CounterSpikeRejected, QualityFlags.CounterRebased, QualityFlags.ScaleLoadUnticketed, QualityFlags.Corrected];
 
     private const long MinuteWindowRetention = 2 * TimeSpan.TicksPerDay;
     private const long LongWindowRetention = 400 * TimeSpan.TicksPerDay;
@@ -252,10 +253,21 @@ public sealed class KpiEngine
         }
 
         var model = _m.Scales[index];
-        var made = _s.Scales[index].Add(ticks, grossKg, motion, model.ZeroBandKg, model.StableBandKg, model.StableTicks);
+        var made = _s.Scales[index].Add(ticks, grossKg, motion, model.ZeroBandKg, model.StableBandKg, model.StableTicks, out var unticketed);
         if (made is TimedValue ticket)
         {
             MakeTicket(model, ticket.Ticks, ticket.Value);
+        }
+
+        if (unticketed is UnticketedLoad lost)
+        {
+            // Never a silently missing weighing: counted, logged, and every window and heat of the
+            // scale's furnace (and the site) that overlaps the load is flagged.
+            Counters.LoadsWithoutTicket++;
+            Log?.Invoke($"{model.Name}: a load of up to {lost.PeakKg} kg ({lost.Readings} readings, {EngineTime.Format(lost.FirstTicks)} – {EngineTime.Format(lost.LastTicks)}) returned to zero without holding within {model.StableBandKg} kg for {model.StableTicks / (double)TimeSpan.TicksPerSecond} s: no ticket");
+            var interval = new FlagInterval(QualityFlags.ScaleLoadUnticketed, lost.FirstTicks, Math.Max(ticks, lost.FirstTicks + 1));
+            _s.Flags[model.Furnace].Add(interval);
+            _s.Flags[_m.SiteEntity].Add(interval);
         }
 
         EndRecord();

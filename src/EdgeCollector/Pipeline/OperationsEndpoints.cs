@@ -204,6 +204,7 @@ public static class OperationsEndpoints
                 Metric("edgecollector_engine_counter_events_total", "counter", "Totaliser events.",
                     [(Label("event", "spike-rejected"), e.SpikesRejected), (Label("event", "rebased"), e.Rebased), (Label("event", "reset"), e.Resets), (Label("event", "rollover"), e.Rollovers)]);
                 Metric("edgecollector_engine_tickets_total", "counter", "Weighing tickets made.", [("", e.Tickets)]);
+                Metric("edgecollector_engine_scale_loads_without_ticket_total", "counter", "Scale loads that returned to zero without holding stable (no ticket; windows flagged scale-load-unticketed).", [("", e.LoadsWithoutTicket)]);
                 Metric("edgecollector_engine_voids_total", "counter", "Tickets voided.", [("", e.Voids)]);
                 Metric("edgecollector_engine_published_total", "counter", "KPI messages published.", [("", e.Published)]);
                 if (engine.Started)

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using System.Text.Json;
+using Xunit.Abstractions;
 using EdgeCollector.Host.Tests.Process;
 using EdgeCollector.Simulators.Live;
 using EdgeCollector.Simulators.Plant;
@@ -27,7 +28,7 @@ public sealed class EndToEndCollection
 /// </summary>
 [Collection(EndToEndCollection.Name)]
 [Trait("Category", "Integration")]
-public sealed class PlantEndToEndTests : IDisposable
+public sealed class PlantEndToEndTests(ITestOutputHelper output) : IDisposable
 {
     /// <summary>120× keeps a 2 s stable-weight window ≈ 17 ms of wall time: robust on a loaded 2-core machine.</summary>
     private const double Speed = 120;
@@ -35,15 +36,34 @@ public sealed class PlantEndToEndTests : IDisposable
     /// <summary>Time for the collector process to start and connect every source before the scenario's first instant.</summary>
     private static readonly TimeSpan Lead = TimeSpan.FromSeconds(15);
 
+    static PlantEndToEndTests()
+    {
+        // The plant serves every device from this process's thread pool next to xunit and the running
+        // truth comparison; with the default minimum (one thread per core, here 2) the pool starved and
+        // the plant's 4-ms frame loop stalled up to 1 s wall (= 2 simulated minutes: whole scale loads
+        // never sent). 16 threads: longest gap 15 ms (LivePlant.ServeGaps in the output).
+        ThreadPool.GetMinThreads(out int w, out int io);
+        ThreadPool.SetMinThreads(Math.Max(w, 16), Math.Max(io, 16));
+    }
+
     private readonly string _dir = Directory.CreateTempSubdirectory("edge-e2e-").FullName;
     private readonly List<System.Diagnostics.Process> _processes = [];
+
+    /// <summary>
+    /// Settled weight held ≥ 30 s of simulated time (250 ms wall at 120×). The collector stamps a scale
+    /// reading when it arrives (real indicators send no time), so a collector descheduled for ~50 ms
+    /// during an 8-s hold (67 ms wall) receives the whole hold as one burst with one timestamp and no
+    /// reading span reaches StableSeconds: no ticket (flagged <c>scale-load-unticketed</c>). At 1× that
+    /// would take a 6-s stall; 30 s holds tolerate ~230 ms wall stalls, the worst seen on a loaded 2-core machine.
+    /// </summary>
+    private const int SettleReadings = 30;
 
     /// <summary>3 simulated hours (seed 1, two furnaces) with 90-minute shifts: two closed heats and six shift KPIs in ≈ 90 s.</summary>
     private static ScenarioOptions Scenario => new()
     {
         Seed = 1,
         Furnaces = 2,
-        MinSettleReadings = LivePlantOptions.LiveSettleReadings,
+        MinSettleReadings = SettleReadings,
         Duration = TimeSpan.FromHours(3),
         ShiftStarts = Enumerable.Range(0, 16).Select(i => new TimeOnly(8, 0).AddMinutes(90 * i)).ToArray(),
     };
@@ -166,7 +186,8 @@ public sealed class PlantEndToEndTests : IDisposable
         lock (lines) all = [.. lines];
         await File.WriteAllLinesAsync(Path.Combine(_dir, "captured.jsonl"), all);
         var comparison = TruthComparison.Compare(truth, TruthComparison.ReadMessages(all, out _));
-        string diagnostics = $"\ncollector exit {code}; plant faults:\n{string.Join('\n', plant.FaultLog)}\ncollector stderr (tail):\n{Tail(collector.Stderr)}\nstdout (tail):\n{Tail(collector.Stdout)}";
+        string diagnostics = $"\ncollector exit {code}; plant serving loop: {plant.ServeGaps}; loads sent for less than StableSeconds:\n{string.Join('\n', plant.ThinlySentLoads())}\ncollector: loads without a ticket:\n{string.Join('\n', (collector.Stdout + collector.Stderr).Split('\n').Where(l => l.Contains("no ticket", StringComparison.Ordinal)))}\nplant faults:\n{string.Join('\n', plant.FaultLog)}\ncollector stderr (tail):\n{Tail(collector.Stderr)}\nstdout (tail):\n{Tail(collector.Stdout)}";
+        output.WriteLine(comparison.Summary() + diagnostics);
         return new Run(comparison, [.. plant.FaultLog], diagnostics);
     }
 
