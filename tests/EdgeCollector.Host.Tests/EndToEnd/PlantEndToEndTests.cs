@@ -47,7 +47,7 @@ public sealed class PlantEndToEndTests(ITestOutputHelper output) : IDisposable
     }
 
     private readonly string _dir = Directory.CreateTempSubdirectory("edge-e2e-").FullName;
-    private readonly List<System.Diagnostics.Process> _processes = [];
+    private readonly PeerProcesses _peers = new();
 
     /// <summary>
     /// Settled weight held ≥ 30 s of simulated time (250 ms wall at 120×). The collector stamps a scale
@@ -123,13 +123,13 @@ public sealed class PlantEndToEndTests(ITestOutputHelper output) : IDisposable
 
     private async Task<Run> RunAsync(LivePlantOptions options)
     {
-        int port = FreePort();
+        int port = PeerProcesses.FreePort();
         string conf = Path.Combine(_dir, "mosquitto.conf");
         // max_queued_messages 0: no per-client queue limit, so a lagging subscriber loses no QoS 1 message.
         await File.WriteAllTextAsync(conf, $"listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\nuser root\nmax_queued_messages 0\n");
-        Start("/usr/sbin/mosquitto", "-c", conf);
-        await WaitUntilAsync(() => CanConnect(port), TimeSpan.FromSeconds(10), "mosquitto to listen");
-        var sub = Start("/usr/bin/stdbuf", "-oL", "/usr/bin/mosquitto_sub", "-h", "127.0.0.1", "-p", port.ToString(CultureInfo.InvariantCulture),
+        _peers.Start("/usr/sbin/mosquitto", "-c", conf);
+        await PeerProcesses.WaitUntilAsync(() => PeerProcesses.CanConnect(port), TimeSpan.FromSeconds(10), "mosquitto to listen");
+        var sub = _peers.Start("/usr/bin/stdbuf", "-oL", "/usr/bin/mosquitto_sub", "-h", "127.0.0.1", "-p", port.ToString(CultureInfo.InvariantCulture),
             "-V", "mqttv5", "-q", "1", "-t", "edgecollector/v1/#", "-F", "%j", "-d");
         var lines = new List<string>();
         bool subscribed = false;
@@ -140,7 +140,7 @@ public sealed class PlantEndToEndTests(ITestOutputHelper output) : IDisposable
             else if (e.Data.Contains("SUBACK", StringComparison.Ordinal)) { Volatile.Write(ref subscribed, true); }
         };
         sub.BeginOutputReadLine();
-        await WaitUntilAsync(() => Volatile.Read(ref subscribed), TimeSpan.FromSeconds(10), "the subscriber's SUBACK");
+        await PeerProcesses.WaitUntilAsync(() => Volatile.Read(ref subscribed), TimeSpan.FromSeconds(10), "the subscriber's SUBACK");
 
         string dataDir = Path.Combine(_dir, "data");
         await using var plant = await LivePlant.StartAsync(options with { OperatorInbox = Path.Combine(dataDir, "operator-actions.jsonl") });
@@ -154,7 +154,7 @@ public sealed class PlantEndToEndTests(ITestOutputHelper output) : IDisposable
         try
         {
             // The scenario's first load comes a few simulated minutes (≈ 1–4 s) after the anchor: every scale must be connected by then.
-            await WaitUntilAsync(() => plant.ConnectedScales == plant.ScalePorts.Count, options.Lead, "the collector to connect to every scale before the scenario starts");
+            await PeerProcesses.WaitUntilAsync(() => plant.ConnectedScales == plant.ScalePorts.Count, options.Lead, "the collector to connect to every scale before the scenario starts");
         }
         catch (TimeoutException ex)
         {
@@ -193,76 +193,9 @@ public sealed class PlantEndToEndTests(ITestOutputHelper output) : IDisposable
 
     private static string Tail(string text) => string.Join('\n', text.Split('\n').TakeLast(30));
 
-    private System.Diagnostics.Process Start(string file, params string[] args)
-    {
-        if (Path.IsPathRooted(file) && !File.Exists(file))
-        {
-            throw new FileNotFoundException($"{file} is not installed (apt-get install mosquitto mosquitto-clients coreutils)");
-        }
-
-        var psi = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var a in args)
-        {
-            psi.ArgumentList.Add(a);
-        }
-
-        var p = System.Diagnostics.Process.Start(psi)!;
-        _processes.Add(p);
-        return p;
-    }
-
-    private static int FreePort()
-    {
-        var l = new TcpListener(IPAddress.Loopback, 0);
-        l.Start();
-        int port = ((IPEndPoint)l.LocalEndpoint).Port;
-        l.Stop();
-        return port;
-    }
-
-    private static bool CanConnect(int port)
-    {
-        try
-        {
-            using var c = new TcpClient();
-            c.Connect(IPAddress.Loopback, port);
-            return true;
-        }
-        catch (SocketException)
-        {
-            return false;
-        }
-    }
-
-    private static async Task WaitUntilAsync(Func<bool> condition, TimeSpan timeout, string what)
-    {
-        var deadline = DateTime.UtcNow + timeout;
-        while (!condition())
-        {
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new TimeoutException($"timed out waiting for {what}");
-            }
-
-            await Task.Delay(50);
-        }
-    }
-
     public void Dispose()
     {
-        foreach (var p in _processes)
-        {
-            try
-            {
-                if (!p.HasExited) p.Kill(entireProcessTree: true);
-                p.WaitForExit(5000);
-            }
-            catch (InvalidOperationException)
-            {
-            }
-
-            p.Dispose();
-        }
+        _peers.Dispose();
 
         try
         {
