@@ -25,6 +25,8 @@ public class OverviewTests
         var o = OverviewBuilder.Build(h.Engine);
         var f1 = Assert.Single(o.Furnaces);
         Assert.Equal("PostConsumerUbc", f1.MaterialPick);
+        Assert.Equal("tickets", f1.HeatsFrom);                // no StateTag / HeatNumberTag: the page says heats follow tickets
+        Assert.Null(f1.State);
         var open = f1.OpenHeat!;
         Assert.Equal(10000, open.Figures.ChargedKg);
         Assert.Equal(0, open.Figures.TappedKg);
@@ -46,6 +48,23 @@ public class OverviewTests
         Assert.Null(shift.Figures.Target);
         Assert.Equal(new DateTime(2026, 11, 21, 0, 0, 0, DateTimeKind.Utc), shift.Start);   // 08:00 local
         Assert.Equal(1500, o.SitePeriods.Single(p => p.Period == "day").Figures.ElectricityKWh, 1e-9);
+    }
+
+    [Fact]
+    public void A_furnace_with_PLC_signals_shows_its_state_and_heat_number()
+    {
+        var h = new Harness(Config([Furnace("F1", plc: true)]));
+        long t0 = T("2026-11-21T01:00:00Z");
+        h.Sample("F1.State", t0, 0);
+        h.Sample("F1.HeatNo", t0, 41);
+        h.Sample("F1.State", At(t0, 60), 2);                  // melting
+        h.Sample("F1.HeatNo", At(t0, 60), 42);
+        h.Run();
+
+        var f1 = Assert.Single(OverviewBuilder.Build(h.Engine).Furnaces);
+        Assert.Equal("plc", f1.HeatsFrom);
+        Assert.Equal(2, f1.State);
+        Assert.Equal(42, f1.HeatNumber);
     }
 
     [Fact]

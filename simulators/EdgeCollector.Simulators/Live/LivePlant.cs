@@ -136,11 +136,30 @@ public sealed class LivePlant : IAsyncDisposable
     /// <summary>The options played.</summary>
     public LivePlantOptions Options => _options;
 
+    /// <summary>Thread-pool minimum of a process that serves the plant (see <see cref="RaiseThreadPoolMinimum"/>).</summary>
+    public const int MinThreads = 16;
+
+    /// <summary>
+    /// The plant serves every device from the process's thread pool, usually next to a collector (the demo) or a
+    /// test host. With the default minimum (one thread per core, 2 here) the pool starved under load and the
+    /// 4-ms frame loop stalled up to 1 s of wall time — in compressed time whole scale loads that were never
+    /// sent. With 16 the longest gap seen was 15 ms (<see cref="ServeGaps"/>). Never lowers a higher minimum.
+    /// </summary>
+    public static void RaiseThreadPoolMinimum()
+    {
+        ThreadPool.GetMinThreads(out int workers, out int io);
+        if (workers < MinThreads || io < MinThreads)
+        {
+            ThreadPool.SetMinThreads(Math.Max(workers, MinThreads), Math.Max(io, MinThreads));
+        }
+    }
+
     /// <summary>Generates the scenario, starts every device and the clock (the scenario starts after <see cref="LivePlantOptions.Lead"/>).</summary>
     public static async Task<LivePlant> StartAsync(LivePlantOptions options, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
+        RaiseThreadPoolMinimum();
         var plant = new LivePlant(options, new PlantScenario(options.Scenario).Generate());
         try
         {

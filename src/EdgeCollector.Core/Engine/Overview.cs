@@ -17,8 +17,9 @@ public sealed record WindowView(DateTime Start, DateTime End, KpiFigures Figures
 /// <summary>The recent closed shifts and days of an entity, oldest first (the dashboard's trend charts).</summary>
 public sealed record TrendView(IReadOnlyList<WindowView> Shifts, IReadOnlyList<WindowView> Days);
 
+/// <param name="HeatsFrom"><c>plc</c> when the furnace's heats follow its StateTag / HeatNumberTag, <c>tickets</c> when they follow its scale tickets (product.md).</param>
 public sealed record FurnaceView(string Id, double? State, double? HeatNumber, string? MaterialPick, HeatView? OpenHeat, IReadOnlyList<HeatView> LastHeats,
-    IReadOnlyList<PeriodView> Periods, IReadOnlyList<TicketView> RecentTickets, TrendView Trend);
+    IReadOnlyList<PeriodView> Periods, IReadOnlyList<TicketView> RecentTickets, TrendView Trend, string HeatsFrom);
 
 /// <summary>Everything the dashboard shows, built on the engine's thread and then read-only.</summary>
 public sealed record OverviewSnapshot(string Site, DateTime? RecordTime, string FactorSet, IReadOnlyList<FurnaceView> Furnaces, IReadOnlyList<PeriodView> SitePeriods,
@@ -38,7 +39,7 @@ public static class OverviewBuilder
         var m = engine.Model;
         if (!engine.Started)
         {
-            return new OverviewSnapshot(m.SiteId, null, m.FactorSet, m.Furnaces.Select(f => new FurnaceView(f.Id, null, null, null, null, [], [], [], NoTrend)).ToList(), [], NoTrend);
+            return new OverviewSnapshot(m.SiteId, null, m.FactorSet, m.Furnaces.Select(f => new FurnaceView(f.Id, null, null, null, null, [], [], [], NoTrend, HeatsFrom(f))).ToList(), [], NoTrend);
         }
 
         var furnaces = new List<FurnaceView>();
@@ -58,11 +59,13 @@ public static class OverviewBuilder
                 .Select(t => new TicketView(t.Id, t.Scale, t.Role.ToString(), t.Material is >= 0 and < Figures.UnknownMaterial ? ((Material)t.Material).ToString() : null,
                     t.GrossKg, EngineTime.ToUtc(t.StableAt), t.HeatId, t.Voided))
                 .ToList();
-            furnaces.Add(new FurnaceView(f.Id, state.State, state.HeatNumber, (state.Pick ?? f.DefaultMaterial)?.ToString(), open, last, Periods(engine, f.Index), tickets, Trend(engine, f.Index)));
+            furnaces.Add(new FurnaceView(f.Id, state.State, state.HeatNumber, (state.Pick ?? f.DefaultMaterial)?.ToString(), open, last, Periods(engine, f.Index), tickets, Trend(engine, f.Index), HeatsFrom(f)));
         }
 
         return new OverviewSnapshot(m.SiteId, EngineTime.ToUtc(engine.RecordTime), m.FactorSet, furnaces, Periods(engine, m.SiteEntity), Trend(engine, m.SiteEntity));
     }
+
+    private static string HeatsFrom(FurnaceModel f) => f.PlcHeats ? "plc" : "tickets";
 
     private static TrendView Trend(KpiEngine engine, int entity)
     {

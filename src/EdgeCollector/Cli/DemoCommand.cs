@@ -148,7 +148,7 @@ public static class DemoCommand
         Console.WriteLine($"  furnace PLC   OPC UA {plant.OpcUaEndpoint} (gas totalisers, state, heat number)");
         Console.WriteLine($"  power meters  Modbus TCP 127.0.0.1:{plant.ModbusPort}; aux meter {(plant.AuxSerialPort is { } pty ? "Modbus RTU on " + pty + " (socat)" : "Modbus TCP unit 100 (no socat)")}");
         Console.WriteLine($"  scales        {string.Join(", ", plant.ScalePorts.Select(s => $"{s.Key} :{s.Value}"))}");
-        Console.WriteLine($"  dashboard     {DashboardUrl(config.Dashboard.Urls)}   (/metrics, /readyz)");
+        Console.WriteLine($"  dashboard     {DashboardUrl(config.Dashboard.Urls)}");
         Console.WriteLine($"  data dir      {runDir}");
         Console.WriteLine($"  config        {configPath}");
         Console.WriteLine($"  ground truth  {truth}");
@@ -207,8 +207,13 @@ public static class DemoCommand
 
     private static string DashboardUrl(string urls)
     {
-        string first = urls.Split(';', StringSplitOptions.RemoveEmptyEntries)[0];
-        return first.Replace("0.0.0.0", "127.0.0.1", StringComparison.Ordinal).Replace("://+", "://127.0.0.1", StringComparison.Ordinal).TrimEnd('/') + "/";
+        string first = urls.Split(';', StringSplitOptions.RemoveEmptyEntries)[0].TrimEnd('/');
+        if (first.EndsWith(":0", StringComparison.Ordinal))
+        {
+            return "a free port, logged as 'Now listening on: …' once it listens";
+        }
+
+        return first.Replace("0.0.0.0", "127.0.0.1", StringComparison.Ordinal).Replace("://+", "://127.0.0.1", StringComparison.Ordinal) + "/   (/metrics, /readyz)";
     }
 
     private static async Task<bool> ReachableAsync(string broker, CancellationToken ct)

@@ -122,8 +122,11 @@ public sealed class DashboardBrowserTests : IAsyncLifetime
         await Expect(page, "section.health tr[data-source=meters] td.on");
 
         // The language toggle.
+        // F1 has no StateTag: instead of an empty "State: –" the heading says where its heats come from.
+        Assert.Equal("heats from scale tickets", await page.TextContentAsync("section[data-furnace=F1] .furnace-state"));
         await page.ClickAsync("#lang");
         Assert.Equal("熔炼收得率与碳强度", await page.TextContentAsync("[data-t=title]"));
+        Assert.Equal("炉次按称重票划分", await page.TextContentAsync("section[data-furnace=F1] .furnace-state"));
         await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(_dir, "dashboard.png"), FullPage = true });
     }
 

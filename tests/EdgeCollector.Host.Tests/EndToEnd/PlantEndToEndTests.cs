@@ -41,16 +41,6 @@ public sealed class PlantEndToEndTests(ITestOutputHelper output) : IDisposable
     /// <summary>Time for the collector process to start and connect every source before the scenario's first instant.</summary>
     private static readonly TimeSpan Lead = TimeSpan.FromSeconds(15);
 
-    static PlantEndToEndTests()
-    {
-        // The plant serves every device from this process's thread pool next to xunit and the running
-        // truth comparison; with the default minimum (one thread per core, here 2) the pool starved and
-        // the plant's 4-ms frame loop stalled up to 1 s wall (= 2 simulated minutes: whole scale loads
-        // never sent). 16 threads: longest gap 15 ms (LivePlant.ServeGaps in the output).
-        ThreadPool.GetMinThreads(out int w, out int io);
-        ThreadPool.SetMinThreads(Math.Max(w, 16), Math.Max(io, 16));
-    }
-
     private readonly string _dir = Directory.CreateTempSubdirectory("edge-e2e-").FullName;
     private readonly PeerProcesses _peers = new();
 

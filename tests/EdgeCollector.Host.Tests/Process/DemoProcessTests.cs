@@ -28,6 +28,9 @@ public sealed class DemoProcessTests : IDisposable
 
         Assert.Contains("is not reachable: messages wait in the outbox", demo.Stdout, StringComparison.Ordinal);
         Assert.Contains("ground truth", demo.Stdout, StringComparison.Ordinal);
+        // Dashboard:Urls asks for a free port: the banner does not print ":0", the listening line names the real port.
+        Assert.DoesNotContain(":0/", demo.Stdout, StringComparison.Ordinal);
+        Assert.Matches(@"Now listening on: http://127\.0\.0\.1:[1-9][0-9]*", demo.Stdout + demo.Stderr);
         var messages = File.ReadLines(output).Select(l => JsonDocument.Parse(l).RootElement).ToList();
         var heats = messages.Where(m => m.GetProperty("topic").GetString()!.EndsWith("/kpi/heat", StringComparison.Ordinal)).ToList();
         Assert.NotEmpty(heats);
