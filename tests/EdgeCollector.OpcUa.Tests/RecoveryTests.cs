@@ -45,6 +45,73 @@ public sealed class RecoveryTests
     }
 
     [Fact]
+    public async Task A_session_restored_after_its_subscription_expired_recreates_the_subscription()
+    {
+        await using var sim = new FurnacePlcSimulator(new FurnacePlcOptions { TickInterval = null });
+        await sim.StartAsync();
+        await using var proxy = new TcpProxy(sim.Server.Port);
+        await using var client = await UaClient.ConnectAsync(new UaClientOptions
+        {
+            EndpointUrl = $"opc.tcp://127.0.0.1:{proxy.Port}",
+            ReconnectDelay = TimeSpan.FromMilliseconds(200),
+        });
+        var states = new ConcurrentQueue<UaConnectionState>();
+        client.ConnectionChanged += (_, s) => states.Enqueue(s);
+        var changes = new ConcurrentQueue<UaDataChange>();
+        // Lifetime 3 × 3 × 100 ms = 0.9 s on the server (no MinLifetime): shorter than the 2.45 s the watchdog waits.
+        var subscription = await client.SubscribeAsync(
+            new UaSubscriptionOptions { PublishingInterval = TimeSpan.FromMilliseconds(100), MaxKeepAliveCount = 3, LifetimeCount = 9, MinLifetime = TimeSpan.Zero },
+            [new UaMonitoredItemRequest { NodeId = sim.TagId("F1", "HeelMass") }],
+            changes.Enqueue);
+        await Eventually.TrueAsync(() => changes.Count == 1, Wait);
+
+        // The link freezes: no Publish request reaches the server, the subscription's lifetime runs out, the
+        // session (10 s) survives. The client restores the session on a new connection and must notice that
+        // the subscription is gone — before the fix it restored the session alone and looped on the watchdog.
+        proxy.FreezeAll();
+        await Eventually.TrueAsync(() => sim.Server.SubscriptionCount == 0, Wait, "the server kept the subscription");
+        await Eventually.TrueAsync(() => states.Contains(UaConnectionState.SessionRestored), Wait, "session not restored");
+        sim.AddressSpace.TryGetNode(sim.TagId("F1", "HeelMass"), out var node);
+        ((EdgeCollector.OpcUa.Server.UaVariableNode)node!).SetValue(new Variant(555.0));
+        await Eventually.TrueAsync(() => changes.Any(c => (double)c.Value.Value.Value! == 555.0), Wait, "no data after the session was restored");
+        Assert.Equal(1, client.RecreatedSubscriptionCount);
+        Assert.Equal(1, sim.Server.SubscriptionCount);
+        Assert.True(subscription.GapCount >= 1);
+        Assert.Equal(1, states.Count(s => s == UaConnectionState.SessionRestored));
+    }
+
+    [Fact]
+    public async Task Subscriptions_the_server_dropped_on_a_live_session_are_recreated()
+    {
+        await using var sim = new FurnacePlcSimulator(new FurnacePlcOptions { TickInterval = null });
+        await sim.StartAsync();
+        await using var client = await UaClient.ConnectAsync(new UaClientOptions { EndpointUrl = sim.EndpointUrl, ReconnectDelay = TimeSpan.FromMilliseconds(200) });
+        var changes = new ConcurrentQueue<UaDataChange>();
+        var subscription = await client.SubscribeAsync(new UaSubscriptionOptions { PublishingInterval = TimeSpan.FromMilliseconds(100) },
+            [new UaMonitoredItemRequest { NodeId = sim.TagId("F1", "HeelMass") }], changes.Enqueue);
+        await Eventually.TrueAsync(() => changes.Count == 1, Wait);
+
+        // The connection stays up, the server answers Publish with Bad_NoSubscription.
+        sim.Server.DeleteSubscriptionsKeepingSessions();
+        await Eventually.TrueAsync(() => client.RecreatedSubscriptionCount == 1, Wait, "the lost subscription was not recreated");
+        sim.AddressSpace.TryGetNode(sim.TagId("F1", "HeelMass"), out var node);
+        ((EdgeCollector.OpcUa.Server.UaVariableNode)node!).SetValue(new Variant(321.0));
+        await Eventually.TrueAsync(() => changes.Any(c => (double)c.Value.Value.Value! == 321.0), Wait, "no data after the subscription was recreated");
+        Assert.Equal(1, sim.Server.SubscriptionCount);
+        Assert.True(subscription.GapCount >= 1);
+    }
+
+    [Theory]
+    [InlineData(1000, 10, 60u)]       // 1 s: the configured 60 intervals already cover a minute
+    [InlineData(17, 10, 3530u)]       // a fast interval: 60 s / 17 ms
+    [InlineData(100, 30, 600u)]       // 60 s / 100 ms above 3 × keep-alive (90)
+    [InlineData(5000, 30, 90u)]       // 3 × keep-alive
+    public void The_requested_lifetime_covers_a_minute_and_three_keep_alives(int intervalMs, uint keepAlive, uint expected)
+    {
+        Assert.Equal(expected, new UaSubscriptionOptions().LifetimeCountFor(TimeSpan.FromMilliseconds(intervalMs), keepAlive));
+    }
+
+    [Fact]
     public async Task Server_restart_recreates_session_and_subscription_and_flags_the_gap()
     {
         var options = new FurnacePlcOptions { TickInterval = null };

@@ -30,6 +30,8 @@ public sealed class UaClient : IAsyncDisposable
         System.Threading.Channels.Channel.CreateUnbounded<PublishResponse>(new System.Threading.Channels.UnboundedChannelOptions { SingleReader = true, AllowSynchronousContinuations = true });
     private readonly List<Task> _background = [];
     private readonly object _gate = new();
+    private long _recreatedSubscriptions;
+    private int _noSubscriptionReplies;
     private TaskCompletionSource<UaClientChannel> _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private UaClientChannel? _channel;
     private NodeId _authenticationToken = NodeId.Null;
@@ -62,6 +64,9 @@ public sealed class UaClient : IAsyncDisposable
 
     /// <summary>Number of successful reconnects.</summary>
     public int ReconnectCount { get; private set; }
+
+    /// <summary>Subscriptions found missing on a restored session (or left half-made by a failed recovery) and created again.</summary>
+    public long RecreatedSubscriptionCount => Interlocked.Read(ref _recreatedSubscriptions);
 
     /// <summary>Raised when a reconnect attempt fails, with the delay before the next one (from a background thread).</summary>
     public event Action<UaClient, Exception, TimeSpan>? ReconnectFailed;
@@ -150,6 +155,8 @@ public sealed class UaClient : IAsyncDisposable
             await ReadNamespaceArrayAsync(channel, cancellationToken);
             if (!restored && _subscriptions.Count > 0)
                 await RestoreSubscriptionsAsync(channel, previousNamespaces, cancellationToken);
+            else if (restored && _subscriptions.Count > 0)
+                await RecreateLostSubscriptionsAsync(channel, cancellationToken);
             lock (_gate)
             {
                 _channel = channel;
@@ -420,12 +427,66 @@ public sealed class UaClient : IAsyncDisposable
             s.FlagGap(transferred.Contains(s) ? "session recreated, subscription transferred" : "session recreated, subscription recreated");
             if (transferred.Contains(s))
                 continue;
-            _byServerId.TryRemove(s.SubscriptionId, out _);
-            var items = s.Items.ToArray();
-            s.ResetItems();
-            s.ResetSequence();
-            await CreateOnServerAsync(channel, s, items.Select(i => (i.ClientHandle, i.Request)).ToArray(), cancellationToken, Remap);
+            await RecreateAsync(channel, s, cancellationToken, Remap);
         }
+    }
+
+    /// <summary>
+    /// Creates a subscription again with its monitored items, keeping its client handles. The items are kept
+    /// until the server has them: a recovery that fails half way (a timeout between CreateSubscription and
+    /// CreateMonitoredItems) retries with all of them, never with an empty subscription.
+    /// </summary>
+    private async Task RecreateAsync(UaClientChannel channel, UaSubscription s, CancellationToken cancellationToken, Func<NodeId, NodeId>? remap = null)
+    {
+        _byServerId.TryRemove(s.SubscriptionId, out _);
+        var items = s.PendingRecreate ??= s.Items.Select(i => (i.ClientHandle, i.Request)).ToArray();
+        s.ResetItems();
+        s.ResetSequence();
+        await CreateOnServerAsync(channel, s, items, cancellationToken, remap);
+        s.PendingRecreate = null;
+    }
+
+    /// <summary>
+    /// A session restored on a new channel may have lost subscriptions meanwhile: a subscription whose lifetime
+    /// ran out while no Publish request reached the server, or one a recovery failed to finish. Without this check
+    /// such a session delivers nothing, the watchdog breaks the channel, the session is restored again — a loop
+    /// that never recovers. SetPublishingMode (OPC 10000-4 §5.13.4) answers per subscription; a missing one
+    /// (Bad_SubscriptionIdInvalid) is created again and its gap flagged.
+    /// </summary>
+    private async Task RecreateLostSubscriptionsAsync(UaClientChannel channel, CancellationToken cancellationToken)
+    {
+        UaSubscription[] all;
+        lock (_gate)
+            all = _subscriptions.ToArray();
+        var lost = all.Where(s => s.PendingRecreate is not null).ToList();
+        var check = all.Where(s => s.PendingRecreate is null).ToArray();
+        if (check.Length > 0)
+        {
+            var request = new SetPublishingModeRequest { PublishingEnabled = true, SubscriptionIds = check.Select(s => s.SubscriptionId).ToArray() };
+            request.RequestHeader.AuthenticationToken = _authenticationToken;
+            try
+            {
+                var response = await channel.SendRequestAsync<SetPublishingModeResponse>(request, null, cancellationToken);
+                var results = response.Results ?? [];
+                for (var i = 0; i < check.Length; i++)
+                {
+                    if (i >= results.Length || results[i] == StatusCodes.BadSubscriptionIdInvalid)
+                        lost.Add(check[i]);
+                }
+            }
+            catch (UaServiceException ex) when (ex.Status == StatusCodes.BadServiceUnsupported)
+            {
+                // A server without SetPublishingMode: the publish loop notices Bad_NoSubscription instead.
+            }
+        }
+
+        foreach (var s in lost)
+        {
+            s.FlagGap("session restored without this subscription, subscription recreated");
+            await RecreateAsync(channel, s, cancellationToken);
+        }
+
+        Interlocked.Add(ref _recreatedSubscriptions, lost.Count);
     }
 
     private async Task SuperviseAsync()
@@ -565,12 +626,26 @@ public sealed class UaClient : IAsyncDisposable
                 request.RequestHeader.AuthenticationToken = _authenticationToken;
                 // The response itself is handled by DispatchNotificationsAsync (in wire order).
                 await channel.SendRequestAsync<PublishResponse>(request, PublishTimeout(), stop);
+                Volatile.Write(ref _noSubscriptionReplies, 0);
             }
             catch (OperationCanceledException) when (stop.IsCancellationRequested)
             {
                 return;
             }
-            catch (UaServiceException ex) when (ex.Status == StatusCodes.BadNoSubscription || ex.Status == StatusCodes.BadTooManyPublishRequests)
+            catch (UaServiceException ex) when (ex.Status == StatusCodes.BadNoSubscription)
+            {
+                // The server holds none of this session's subscriptions although the client has some (e.g. their
+                // lifetime ran out). Three answers in a row (not a race with a subscription being created): break
+                // the channel; the recovery restores the session and recreates what the server lost.
+                if (Interlocked.Increment(ref _noSubscriptionReplies) >= 3 && _subscriptions.Count > 0 && _channel is { State: UaChannelState.Open } open)
+                {
+                    Interlocked.Exchange(ref _noSubscriptionReplies, 0);
+                    open.Break(new UaException(StatusCodes.BadNoSubscription, "The server holds none of this session's subscriptions"));
+                }
+
+                await Task.Delay(200, stop).ContinueWith(static _ => { }, TaskScheduler.Default);
+            }
+            catch (UaServiceException ex) when (ex.Status == StatusCodes.BadTooManyPublishRequests)
             {
                 await Task.Delay(200, stop).ContinueWith(static _ => { }, TaskScheduler.Default);
             }
@@ -862,7 +937,7 @@ public sealed class UaClient : IAsyncDisposable
         var request = new CreateSubscriptionRequest
         {
             RequestedPublishingInterval = options.PublishingInterval.TotalMilliseconds,
-            RequestedLifetimeCount = Math.Max(options.LifetimeCount, options.MaxKeepAliveCount * 3),
+            RequestedLifetimeCount = options.LifetimeCountFor(options.PublishingInterval, options.MaxKeepAliveCount),
             RequestedMaxKeepAliveCount = options.MaxKeepAliveCount,
             MaxNotificationsPerPublish = options.MaxNotificationsPerPublish,
             PublishingEnabled = true,
@@ -923,7 +998,7 @@ public sealed class UaClient : IAsyncDisposable
             SubscriptionId = subscription.SubscriptionId,
             RequestedPublishingInterval = publishingInterval.TotalMilliseconds,
             RequestedMaxKeepAliveCount = maxKeepAliveCount,
-            RequestedLifetimeCount = Math.Max(subscription.Options.LifetimeCount, maxKeepAliveCount * 3),
+            RequestedLifetimeCount = subscription.Options.LifetimeCountFor(publishingInterval, maxKeepAliveCount),
         }, null, cancellationToken);
         subscription.RevisedPublishingInterval = TimeSpan.FromMilliseconds(response.RevisedPublishingInterval);
         subscription.RevisedMaxKeepAliveCount = response.RevisedMaxKeepAliveCount;

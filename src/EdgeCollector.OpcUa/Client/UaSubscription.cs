@@ -15,6 +15,22 @@ public sealed record UaSubscriptionOptions
     /// <summary>Publishing intervals without a publish request before the server drops the subscription (≥ 3 × keep-alive).</summary>
     public uint LifetimeCount { get; init; } = 60;
 
+    /// <summary>
+    /// The least time the subscription outlives its client on the server: the requested lifetime count is raised
+    /// to cover it. With a fast publishing interval 60 intervals are gone within one reconnect (at 17 ms ≈ 1 s),
+    /// and a server that drops the subscription meanwhile leaves a restored session without it.
+    /// </summary>
+    public TimeSpan MinLifetime { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>The lifetime count requested for a publishing interval: the largest of <see cref="LifetimeCount"/>, 3 × keep-alive and <see cref="MinLifetime"/>.</summary>
+    public uint LifetimeCountFor(TimeSpan publishingInterval, uint maxKeepAliveCount)
+    {
+        var count = Math.Max(LifetimeCount, maxKeepAliveCount * 3);
+        if (publishingInterval > TimeSpan.Zero && MinLifetime > TimeSpan.Zero)
+            count = (uint)Math.Min(uint.MaxValue, Math.Max(count, Math.Ceiling(MinLifetime / publishingInterval)));
+        return count;
+    }
+
     /// <summary>Most notifications per publish (0 = no limit).</summary>
     public uint MaxNotificationsPerPublish { get; init; }
 
@@ -227,6 +243,9 @@ public sealed class UaSubscription
     }
 
     internal void ResetSequence() => _lastSequenceNumber = 0;
+
+    /// <summary>The items of a recreation that has not finished yet (null when the server has them all).</summary>
+    internal (uint Handle, UaMonitoredItemRequest Request)[]? PendingRecreate { get; set; }
 
     /// <summary>
     /// Processes one NotificationMessage. Returns the missing sequence numbers when the sequence skipped

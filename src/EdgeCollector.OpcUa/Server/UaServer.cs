@@ -1073,6 +1073,16 @@ public sealed class UaServer : IUaRequestHandler, IAsyncDisposable
             RemoveSession(session, deleteSubscriptions: false);
     }
 
+    /// <summary>
+    /// Deletes every subscription but keeps the sessions, as a subscription whose lifetime ran out leaves its
+    /// session (OPC 10000-4 §5.13.1.1). For simulators and tests.
+    /// </summary>
+    public void DeleteSubscriptionsKeepingSessions()
+    {
+        foreach (var subscription in _subscriptions.Values.ToArray())
+            DeleteSubscription(subscription);
+    }
+
     /// <summary>Stops listening, closes every connection and subscription.</summary>
     public async ValueTask DisposeAsync()
     {

@@ -180,6 +180,7 @@ public sealed class PlantEndToEndTests(ITestOutputHelper output) : IDisposable
         List<string> all;
         lock (lines) all = [.. lines];
         await File.WriteAllLinesAsync(Path.Combine(_dir, "captured.jsonl"), all);
+        await File.WriteAllTextAsync(Path.Combine(_dir, "collector.log"), collector.Stdout + collector.Stderr);   // kept with PLANT_E2E_KEEP
         var comparison = TruthComparison.Compare(truth, TruthComparison.ReadMessages(all, out _));
         string diagnostics = $"\ncollector exit {code}; plant serving loop: {plant.ServeGaps}; loads sent for less than StableSeconds:\n{string.Join('\n', plant.ThinlySentLoads())}\ncollector: loads without a ticket:\n{string.Join('\n', (collector.Stdout + collector.Stderr).Split('\n').Where(l => l.Contains("no ticket", StringComparison.Ordinal)))}\nplant faults:\n{string.Join('\n', plant.FaultLog)}\ncollector stderr (tail):\n{Tail(collector.Stderr)}\nstdout (tail):\n{Tail(collector.Stdout)}";
         output.WriteLine(comparison.Summary() + diagnostics);

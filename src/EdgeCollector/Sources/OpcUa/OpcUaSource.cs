@@ -43,6 +43,7 @@ public sealed class OpcUaSource(SourceConfig config, ILogger log, TimeProvider? 
     public bool Connected { get; private set; }
 
     private long _connects, _failures;
+    private int _outageFailures;
 
     public long Connects => Interlocked.Read(ref _connects);
 
@@ -104,6 +105,8 @@ public sealed class OpcUaSource(SourceConfig config, ILogger log, TimeProvider? 
             Interlocked.Increment(ref _failures);
             if (ex is UaException ua && NeedsOperator(ua.Status))
                 log.LogError("{Source}: {Endpoint}: reconnect failed: {Status}: {Message}; retrying in {Delay}", Name, config.Endpoint, ua.Status.Name, ex.Message, delay);
+            else if (Interlocked.Increment(ref _outageFailures) == 1)
+                log.LogWarning("{Source}: {Endpoint}: reconnect failed: {Message}; retrying every {Delay} (further failures of this outage at Debug)", Name, config.Endpoint, ex.Message, delay);
             else
                 log.LogDebug("{Source}: {Endpoint}: reconnect failed: {Message}; retrying in {Delay}", Name, config.Endpoint, ex.Message, delay);
         };
@@ -115,7 +118,8 @@ public sealed class OpcUaSource(SourceConfig config, ILogger log, TimeProvider? 
                 Interlocked.Increment(ref _connects);
             }
 
-            log.LogInformation("{Source}: {State}", Name, state);
+            int failed = Connected ? Interlocked.Exchange(ref _outageFailures, 0) : 0;
+            log.LogInformation("{Source}: {State}{After}", Name, state, failed > 0 ? $" after {failed} failed attempt(s)" : "");
         };
         var byNode = new Dictionary<NodeId, string>();
         var items = new List<UaMonitoredItemRequest>();
