@@ -99,7 +99,7 @@ public static class Program
             await Console.Error.WriteLineAsync($"unknown outbox mode '{mode}'");
             return 2;
         }
-        await using var client = new MqttClient(new MqttClientOptions { Host = "127.0.0.1", Port = port, ClientId = "bench", MaxInFlight = window, ProtocolVersion = version });
+        await using var client = new MqttClient(new MqttClientOptions { Host = "127.0.0.1", Port = port, ClientId = $"bench-{Environment.ProcessId}", MaxInFlight = window, ProtocolVersion = version });
         await client.ConnectAsync();
         MqttOutbox? outbox = dir is null ? null : await MqttOutbox.OpenAsync(new MqttOutboxOptions { Directory = dir });
         OutboxPublisher? publisher = outbox is null ? null : new OutboxPublisher(client, outbox);
@@ -107,14 +107,30 @@ public static class Program
         try
         {
             if (warmup > 0) await RunAsync(warmup);
+            // BENCH_START_AT (Unix ms): several bench processes start their timed part together (bench/mqtt.sh's
+            // ceiling row); a process whose warm-up ends after that moment says so.
+            long? startAt = long.TryParse(Environment.GetEnvironmentVariable("BENCH_START_AT"), CultureInfo.InvariantCulture, out long at) ? at : null;
+            string late = "";
+            if (startAt is { } t0)
+            {
+                long wait = t0 - DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+                if (wait > 0) await Task.Delay(TimeSpan.FromMilliseconds(wait));
+                else late = string.Create(CultureInfo.InvariantCulture, $"; LATE by {-wait} ms");
+            }
+            var counters0 = client.Counters;
+            var cpu0 = ProcessCpu();
             var sw = System.Diagnostics.Stopwatch.StartNew();
             double committed = await RunAsync(count);
             var elapsed = sw.Elapsed.TotalSeconds;
+            long endedAt = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+            var cpu = ProcessCpu() - cpu0;
+            var counters = client.Counters;
+            long reads = counters.Reads - counters0.Reads, writes = counters.Writes - counters0.Writes;
             string detail = publisher is null ? "" : string.Create(CultureInfo.InvariantCulture,
                 $" (all committed after {committed:0.000} s = {count / committed:0} enqueues/s; {mode}{(mode == "sequential" ? "" : $" {n}")}; {outbox!.CommitCount} enqueue transactions in all)");
             using var self = System.Diagnostics.Process.GetCurrentProcess();
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{count} QoS1 messages of {payload.Length} B in {elapsed:0.000} s = {count / elapsed:0} msg/s{detail}; peak working set {self.PeakWorkingSet64 / (1024 * 1024)} MiB"));
+                $"{count} QoS1 messages of {payload.Length} B in {elapsed:0.000} s = {count / elapsed:0} msg/s{detail}; client CPU {cpu.TotalMilliseconds:0} ms = {cpu.TotalMilliseconds * 1000 / count:0.0} us/msg ({cpu.TotalSeconds / elapsed:0.00} cores); window {client.InFlightLimit}, {reads} socket reads and {writes} writes ({(double)count / Math.Max(reads, 1):0.0} and {(double)count / Math.Max(writes, 1):0.0} msg each), {counters.CoalescePauses - counters0.CoalescePauses} coalescing pauses; peak working set {self.PeakWorkingSet64 / (1024 * 1024)} MiB{(startAt is null ? "" : $"; ended at {endedAt}")}{late}"));
         }
         finally
         {
@@ -123,6 +139,13 @@ public static class Program
         }
         await client.DisconnectAsync();
         return 0;
+
+        // User + system CPU of this whole process so far (every thread; /proc/self/stat on Linux).
+        static TimeSpan ProcessCpu()
+        {
+            using var self = System.Diagnostics.Process.GetCurrentProcess();
+            return self.TotalProcessorTime;
+        }
 
         // Sends `total` messages the chosen way and waits until all are acknowledged (and, through the outbox,
         // deleted); returns the seconds until the last one was committed to the outbox.
