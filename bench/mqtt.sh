@@ -7,7 +7,7 @@
 # (QoS 1 messages awaiting PUBACK; mqtt.js and mosquitto_pub -M take it as a setting):
 #   A. mosquitto's defaults (max_inflight_messages 20, which mosquitto 2.0.11 announces as its v5 Receive Maximum):
 #      v5 rows with 20 in flight (ours takes it from CONNACK, the peers are given 20); v3.1.1 rows (no Receive Maximum)
-#      with 64 (our default MaxInFlight) and with $big (default 1,000) in flight for every publisher.
+#      with 64 (our default MaxInFlight) and with $big (default 4,000) in flight for every publisher.
 #   B. max_inflight_messages $big (Receive Maximum $big): v5 rows with $big in flight for every publisher, and the
 #      ceiling: 4 publishers in parallel (4 mosquitto_pub, then 4 of our processes started together), total messages
 #      over the wall clock from the first timed message to the last PUBACK: what this broker accepts on this machine.
@@ -23,10 +23,10 @@
 # (JIT / V8 warm-up; the figure is the steady rate a long-running service sees; 1,000 for the one-at-a-time outbox
 # row); ours is also shown by wall clock including process start, connect and the warm-up. mosquitto_pub (C) is timed
 # whole, process start and connect included.
-# Usage: bash bench/mqtt.sh [messages=100000] [payload-bytes=100] [large-window=1000]
+# Usage: bash bench/mqtt.sh [messages=100000] [payload-bytes=100] [large-window=4000]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-count=${1:-100000}; size=${2:-100}; big=${3:-1000}; warmup=10000
+count=${1:-100000}; size=${2:-100}; big=${3:-4000}; warmup=10000
 work=$(mktemp -d); broker=""
 trap '[ -n "$broker" ] && kill "$broker" 2>/dev/null; rm -rf "$work"' EXIT
 dotnet build tests/EdgeCollector.Mqtt.Tests -c Release -v q -nologo >/dev/null
