@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Peer for bench/mqtt.sh: publishes N QoS 1 messages of B bytes with mqtt.js as fast as it allows and prints
 // the elapsed seconds from the first timed publish to the last PUBACK (process start, connect and the warm-up
-// excluded, as in our own client's figure). mqtt.js itself sets no limit on outgoing QoS 1 messages awaiting PUBACK,
+// excluded, as in our own client's figure; on stderr the client's CPU per message over the same span). mqtt.js itself sets no limit on outgoing QoS 1 messages awaiting PUBACK,
 // so a window of W (default 64, our client's default MaxInFlight) keeps the same number in flight as ours and stays
 // within anything a broker may announce; every PUBACK callback publishes the next message. The first U messages
 // (warm-up, default 0) go out the same way on the same connection before the clock starts, so that V8 has compiled
@@ -41,9 +41,13 @@ function run(n, topic, done) {
 client.once('connect', () => {
   const timed = () => {
     const start = process.hrtime.bigint();
+    const cpu0 = process.cpuUsage();
     run(count, 'bench/mqttjs', () => {
       const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+      const cpu = process.cpuUsage(cpu0);
+      const cpuMs = (cpu.user + cpu.system) / 1000;
       console.log(seconds.toFixed(3));
+      console.error(`client CPU ${cpuMs.toFixed(0)} ms = ${(cpuMs * 1000 / count).toFixed(1)} us/msg (${(cpuMs / 1000 / seconds).toFixed(2)} cores)`);
       client.end(false, () => process.exit(0));
     });
   };

@@ -73,6 +73,18 @@ public static class Program
     }
 
     /// <summary>
+    /// Hands <paramref name="total"/> QoS 1 publishes to the client at once. Compiled fully optimized from the start: the
+    /// loop runs twice (warm-up, timed), too few calls for tiered compilation to leave its first, unoptimized code.
+    /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    private static Task[] PublishAll(MqttClient client, byte[] payload, int total)
+    {
+        var tasks = new Task[total];
+        for (int i = 0; i < total; i++) tasks[i] = client.PublishAsync("bench/direct", payload, Packets.MqttQualityOfService.AtLeastOnce);
+        return tasks;
+    }
+
+    /// <summary>
     /// <c>bench [--v311] &lt;port&gt; &lt;count&gt; &lt;payloadBytes&gt; &lt;window&gt; [warmup [outbox-dir [sequential|concurrent|batch] [n]]]</c>:
     /// QoS 1 messages/s to a local broker, straight through the client, or through the durable outbox when a directory
     /// is given: one enqueue awaited at a time (sequential), n producers each awaiting its own enqueues (concurrent,
@@ -99,7 +111,7 @@ public static class Program
             await Console.Error.WriteLineAsync($"unknown outbox mode '{mode}'");
             return 2;
         }
-        await using var client = new MqttClient(new MqttClientOptions { Host = "127.0.0.1", Port = port, ClientId = "bench", MaxInFlight = window, ProtocolVersion = version });
+        await using var client = new MqttClient(new MqttClientOptions { Host = "127.0.0.1", Port = port, ClientId = $"bench-{Environment.ProcessId}", MaxInFlight = window, ProtocolVersion = version });
         await client.ConnectAsync();
         MqttOutbox? outbox = dir is null ? null : await MqttOutbox.OpenAsync(new MqttOutboxOptions { Directory = dir });
         OutboxPublisher? publisher = outbox is null ? null : new OutboxPublisher(client, outbox);
@@ -107,14 +119,30 @@ public static class Program
         try
         {
             if (warmup > 0) await RunAsync(warmup);
+            // BENCH_START_AT (Unix ms): several bench processes start their timed part together (bench/mqtt.sh's
+            // ceiling row); a process whose warm-up ends after that moment says so.
+            long? startAt = long.TryParse(Environment.GetEnvironmentVariable("BENCH_START_AT"), CultureInfo.InvariantCulture, out long at) ? at : null;
+            string late = "";
+            if (startAt is { } t0)
+            {
+                long wait = t0 - DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+                if (wait > 0) await Task.Delay(TimeSpan.FromMilliseconds(wait));
+                else late = string.Create(CultureInfo.InvariantCulture, $"; LATE by {-wait} ms");
+            }
+            var counters0 = client.Counters;
+            var cpu0 = ProcessCpu();
             var sw = System.Diagnostics.Stopwatch.StartNew();
             double committed = await RunAsync(count);
             var elapsed = sw.Elapsed.TotalSeconds;
+            long endedAt = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+            var cpu = ProcessCpu() - cpu0;
+            var counters = client.Counters;
+            long reads = counters.Reads - counters0.Reads, writes = counters.Writes - counters0.Writes;
             string detail = publisher is null ? "" : string.Create(CultureInfo.InvariantCulture,
                 $" (all committed after {committed:0.000} s = {count / committed:0} enqueues/s; {mode}{(mode == "sequential" ? "" : $" {n}")}; {outbox!.CommitCount} enqueue transactions in all)");
             using var self = System.Diagnostics.Process.GetCurrentProcess();
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{count} QoS1 messages of {payload.Length} B in {elapsed:0.000} s = {count / elapsed:0} msg/s{detail}; peak working set {self.PeakWorkingSet64 / (1024 * 1024)} MiB"));
+                $"{count} QoS1 messages of {payload.Length} B in {elapsed:0.000} s = {count / elapsed:0} msg/s{detail}; client CPU {cpu.TotalMilliseconds:0} ms = {cpu.TotalMilliseconds * 1000 / count:0.0} us/msg ({cpu.TotalSeconds / elapsed:0.00} cores); window {client.InFlightLimit}, {reads} socket reads and {writes} writes ({(double)count / Math.Max(reads, 1):0.0} and {(double)count / Math.Max(writes, 1):0.0} msg each), {counters.CoalescePauses - counters0.CoalescePauses} coalescing pauses; peak working set {self.PeakWorkingSet64 / (1024 * 1024)} MiB{(startAt is null ? "" : $"; ended at {endedAt}")}{late}"));
         }
         finally
         {
@@ -124,6 +152,13 @@ public static class Program
         await client.DisconnectAsync();
         return 0;
 
+        // User + system CPU of this whole process so far (every thread; /proc/self/stat on Linux).
+        static TimeSpan ProcessCpu()
+        {
+            using var self = System.Diagnostics.Process.GetCurrentProcess();
+            return self.TotalProcessorTime;
+        }
+
         // Sends `total` messages the chosen way and waits until all are acknowledged (and, through the outbox,
         // deleted); returns the seconds until the last one was committed to the outbox.
         async Task<double> RunAsync(int total)
@@ -131,9 +166,7 @@ public static class Program
             var sw = System.Diagnostics.Stopwatch.StartNew();
             if (publisher is null)
             {
-                var tasks = new Task[total];
-                for (int i = 0; i < total; i++) tasks[i] = client.PublishAsync("bench/direct", payload, Packets.MqttQualityOfService.AtLeastOnce);
-                await Task.WhenAll(tasks);
+                await Task.WhenAll(PublishAll(client, payload, total));
                 return sw.Elapsed.TotalSeconds;
             }
             switch (mode)

@@ -13,6 +13,9 @@ public enum MqttConnectionState
     Disposed,
 }
 
+/// <summary>Counters of one connection: socket reads (that returned data), socket writes, and read-loop pauses that let PUBACKs gather.</summary>
+public readonly record struct MqttTransportCounters(long Reads, long Writes, long CoalescePauses);
+
 /// <summary>An application message received on a subscription.</summary>
 public sealed record MqttApplicationMessage(string Topic, ReadOnlyMemory<byte> Payload, MqttQualityOfService QoS, bool Retain);
 
@@ -51,6 +54,15 @@ public sealed class MqttClient : IAsyncDisposable
 
     /// <summary>The CONNACK of the current connection (session present, v5 properties).</summary>
     public MqttConnAckPacket? ConnAck => _connection?.ConnAck;
+
+    /// <summary>
+    /// The in-flight window of the current connection: at most this many QoS 1 publishes await their PUBACK at once
+    /// (<see cref="MqttClientOptions.MaxInFlight"/>, or the broker's v5 Receive Maximum when smaller); 0 when not connected.
+    /// </summary>
+    public int InFlightLimit => _connection?.InFlightLimit ?? 0;
+
+    /// <summary>Transport counters of the current connection (zero when not connected).</summary>
+    public MqttTransportCounters Counters => _connection?.Counters ?? default;
 
     /// <summary>Connects once; throws on failure. Does not reconnect by itself (see <see cref="StartAsync"/>).</summary>
     public async Task ConnectAsync(CancellationToken cancellationToken = default)

@@ -22,7 +22,8 @@ namespace EdgeCollector.Mqtt.Client;
 /// Publish tasks
 /// are completed off the I/O loops, one thread-pool work item per batch of outcomes (<see cref="Completions"/>),
 /// not one per message: the read and publish loops never run a caller's continuation, and a burst of PUBACKs
-/// costs one hop.
+/// costs one hop. With a large window the read loop also lets PUBACKs gather before it reads again
+/// (<see cref="ShouldCoalesce"/>), so reads, refill writes and thread wake-ups come per hundreds of messages.
 /// </remarks>
 internal sealed class MqttConnection : IAsyncDisposable
 {
@@ -32,6 +33,10 @@ internal sealed class MqttConnection : IAsyncDisposable
     private const int BatchLimit = 64 * 1024;
     // Most bytes the read loop writes itself when it refills the window (RefillAsync); the rest is the publish loop's.
     private const int InlineRefillBytes = 16 * 1024;
+    // PUBACK coalescing (see ShouldCoalesce): with a window of at least this many messages, and at least half of it
+    // still in flight after a read of PUBACKs only, the read loop pauses CoalescePause before it reads again.
+    internal const int CoalesceMinWindow = 256;
+    private static readonly TimeSpan CoalescePause = TimeSpan.FromMilliseconds(1);
 
     private readonly Stream _stream;
     // Encoded packets are gathered here (under the write lock) and leave in one write per batch, so a burst of
@@ -61,6 +66,10 @@ internal sealed class MqttConnection : IAsyncDisposable
     // Set by the read loop when a PUBACK freed a slot during the current read.
     private bool _slotsFreed;
     private int _nextPacketId;
+    // Transport counters (reads of the socket that returned data or end of stream, socket writes, coalescing pauses).
+    private long _reads;
+    private long _writes;
+    private long _coalescePauses;
     private int _broken;
     private long _lastSentTicks;
     private long _lastReceivedTicks;
@@ -85,6 +94,23 @@ internal sealed class MqttConnection : IAsyncDisposable
     public bool IsBroken => Volatile.Read(ref _broken) != 0;
 
     public MqttConnAckPacket? ConnAck { get; private set; }
+
+    /// <summary>Most QoS 1 publishes awaiting PUBACK at once on this connection: MaxInFlight, or the broker's smaller v5 Receive Maximum.</summary>
+    public int InFlightLimit => _inFlightLimit;
+
+    /// <summary>Socket reads and writes so far, and how often the read loop paused to let PUBACKs gather.</summary>
+    public MqttTransportCounters Counters => new(Interlocked.Read(ref _reads), Interlocked.Read(ref _writes), Interlocked.Read(ref _coalescePauses));
+
+    /// <summary>
+    /// PUBACK coalescing. When a read brought only PUBACKs, the window is large (≥ <see cref="CoalesceMinWindow"/>) and
+    /// at least half of it is still in flight after the refill, the read loop pauses before its next read: the broker
+    /// still holds hundreds of messages to work through (at several µs each, longer than the pause), so nothing
+    /// starves, and the PUBACKs it sends meanwhile are then read in one go and the freed slots refilled with one
+    /// write, instead of one read, one write and one thread wake-up per few messages. Smaller windows (mosquitto's
+    /// default Receive Maximum of 20) never pause: the broker would run dry.
+    /// </summary>
+    internal static bool ShouldCoalesce(int inFlightLimit, int inFlight) =>
+        inFlightLimit >= CoalesceMinWindow && inFlight >= (inFlightLimit + 1) / 2;
 
     private MqttProtocolVersion Version => _options.ProtocolVersion;
 
@@ -533,8 +559,16 @@ internal sealed class MqttConnection : IAsyncDisposable
         try
         {
             // Never cancel a write half-way on a caller's token: a partial packet poisons the stream.
-            if (_batch.WrittenCount > 0) await _stream.WriteAsync(_batch.WrittenMemory, _cts.Token);
-            if (!tail.IsEmpty) await _stream.WriteAsync(tail, _cts.Token);
+            if (_batch.WrittenCount > 0)
+            {
+                Interlocked.Increment(ref _writes);
+                await _stream.WriteAsync(_batch.WrittenMemory, _cts.Token);
+            }
+            if (!tail.IsEmpty)
+            {
+                Interlocked.Increment(ref _writes);
+                await _stream.WriteAsync(tail, _cts.Token);
+            }
             Volatile.Write(ref _lastSentTicks, Stopwatch.GetTimestamp());
         }
         catch (Exception ex)
@@ -573,11 +607,14 @@ internal sealed class MqttConnection : IAsyncDisposable
                     Volatile.Write(ref _lastReceivedTicks, Stopwatch.GetTimestamp());
                     Volatile.Write(ref _pingSentTicks, 0);
                 }
+                Interlocked.Increment(ref _reads);
+                bool onlyPubAcks = packets.Count > 0;
                 foreach (var inbound in packets)
                 {
                     if (inbound.Packet is null) OnPubAck(inbound.PubAckId, MqttReasonCode.Success, null);
                     else
                     {
+                        if (inbound.Packet is not MqttPubAckPacket) onlyPubAcks = false;
                         // Settled publishes complete before a handler or a send makes the loop wait.
                         if (inbound.Packet is not MqttPubAckPacket) _readCompletions.Flush();
                         await DispatchAsync(inbound.Packet);
@@ -594,6 +631,11 @@ internal sealed class MqttConnection : IAsyncDisposable
                 {
                     Break(new MqttConnectionLostException("The broker closed the connection."));
                     return;
+                }
+                if (onlyPubAcks && ShouldCoalesce(_inFlightLimit, Volatile.Read(ref _inFlightCount)))
+                {
+                    Interlocked.Increment(ref _coalescePauses);
+                    await Task.Delay(CoalescePause, _cts.Token);
                 }
             }
         }

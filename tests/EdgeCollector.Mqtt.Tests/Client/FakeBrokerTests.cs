@@ -74,6 +74,16 @@ internal sealed class FakeBroker : IAsyncDisposable
         catch (Exception ex) when (ex is OperationCanceledException or SocketException or ObjectDisposedException) { }
     }
 
+    /// <summary>Sends <paramref name="packets"/> to every connected client, in one write each (a scripted broker's own initiative).</summary>
+    public async Task SendAsync(IEnumerable<MqttPacket> packets)
+    {
+        var writer = new MqttPacketWriter(Version);
+        var bytes = packets.SelectMany(p => writer.Encode(p).ToArray()).ToArray();
+        Socket[] sockets;
+        lock (_sockets) sockets = [.. _sockets];
+        foreach (var socket in sockets) await socket.SendAsync(bytes, _cts.Token);
+    }
+
     private int Parse(ReadOnlyMemory<byte> data, List<MqttPacket> packets)
     {
         var reader = new SequenceReader<byte>(new ReadOnlySequence<byte>(data));
@@ -215,6 +225,87 @@ public class FakeBrokerTests
         bool Seen() { lock (broker.Received) return broker.Received.OfType<MqttPublishPacket>().Any(); }
         while (DateTime.UtcNow < deadline && !Seen()) await Task.Delay(10);
         lock (broker.Received) Assert.Single(broker.Received.OfType<MqttPublishPacket>());
+    }
+
+    [Theory]
+    [InlineData(MqttProtocolVersion.V500, 64, (ushort)5, 5)]     // the broker's Receive Maximum below MaxInFlight wins
+    [InlineData(MqttProtocolVersion.V500, 7, (ushort)300, 7)]    // MaxInFlight below the broker's Receive Maximum wins
+    [InlineData(MqttProtocolVersion.V500, 9, (ushort)0, 9)]      // no Receive Maximum in CONNACK (65,535): MaxInFlight
+    [InlineData(MqttProtocolVersion.V311, 11, (ushort)0, 11)]    // 3.1.1 has no Receive Maximum: MaxInFlight alone
+    public async Task In_flight_window_is_filled_to_its_size_and_never_beyond(MqttProtocolVersion version, int maxInFlight, ushort receiveMaximum, int expected)
+    {
+        // The broker acknowledges nothing by itself: the test lets the window fill, checks that nothing more comes
+        // while it is full, then acknowledges everything outstanding at once, twice over.
+        await using var broker = new FakeBroker(version, p => p is MqttConnectPacket
+            ? new MqttConnAckPacket { Properties = receiveMaximum == 0 ? new MqttProperties() : new MqttProperties { ReceiveMaximum = receiveMaximum } }
+            : null);
+        await using var client = new MqttClient(new MqttClientOptions
+        {
+            Host = "127.0.0.1", Port = broker.Port, ClientId = "window", ProtocolVersion = version, MaxInFlight = maxInFlight,
+        });
+        await client.ConnectAsync();
+        Assert.Equal(expected, client.InFlightLimit);
+        int total = (2 * expected) + 1;
+        var acks = Enumerable.Range(0, total).Select(i => client.PublishAsync("w", new byte[] { (byte)i })).ToList();
+        List<MqttPublishPacket> Publishes() { lock (broker.Received) return [.. broker.Received.OfType<MqttPublishPacket>()]; }
+        int acked = 0;
+        while (acked < total)
+        {
+            int due = Math.Min(total, acked + expected);
+            var deadline = DateTime.UtcNow.AddSeconds(10);
+            while (Publishes().Count < due && DateTime.UtcNow < deadline) await Task.Delay(5);
+            Assert.Equal(due, Publishes().Count);
+            await Task.Delay(150); // a client that ignored the window would have sent more by now
+            var outstanding = Publishes().Skip(acked).ToList();
+            Assert.Equal(due - acked, outstanding.Count);
+            Assert.All(acks.Skip(acked).Take(outstanding.Count), t => Assert.False(t.IsCompleted));
+            await broker.SendAsync(outstanding.Select(p => new MqttPubAckPacket { PacketId = p.PacketId }));
+            acked = due;
+        }
+        await Task.WhenAll(acks).WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(Enumerable.Range(0, total).Select(i => (byte)i), Publishes().Select(p => p.Payload.Span[0]));
+        Assert.Equal(0, client.Counters.CoalescePauses); // windows below 256 never pause the read loop
+    }
+
+    [Theory]
+    [InlineData(255, 255, false)]  // window below the coalescing minimum: never
+    [InlineData(20, 20, false)]    // mosquitto's default Receive Maximum
+    [InlineData(256, 127, false)]  // less than half of the window in flight: the broker could run dry
+    [InlineData(256, 128, true)]
+    [InlineData(257, 128, false)]  // half of an odd window rounds up
+    [InlineData(257, 129, true)]
+    [InlineData(1000, 499, false)]
+    [InlineData(1000, 500, true)]
+    [InlineData(1000, 1000, true)]
+    public void Read_loop_lets_pubacks_gather_only_with_a_large_window_at_least_half_in_flight(int limit, int inFlight, bool pause) =>
+        Assert.Equal(pause, EdgeCollector.Mqtt.Client.MqttConnection.ShouldCoalesce(limit, inFlight));
+
+    [Fact]
+    public async Task Large_window_coalesces_pubacks_and_every_publish_completes_in_order()
+    {
+        // A broker that acknowledges every PUBLISH as it arrives: with a window of 1,000 the read loop pauses while
+        // at least 500 are in flight, so it reads PUBACKs in bulk; nothing is lost, held back or reordered by that.
+        await using var broker = new FakeBroker(MqttProtocolVersion.V311, p => p switch
+        {
+            MqttConnectPacket => new MqttConnAckPacket(),
+            MqttPublishPacket pub => new MqttPubAckPacket { PacketId = pub.PacketId },
+            _ => null,
+        });
+        await using var client = new MqttClient(new MqttClientOptions
+        {
+            Host = "127.0.0.1", Port = broker.Port, ClientId = "coalesce", ProtocolVersion = MqttProtocolVersion.V311, MaxInFlight = 1000,
+        });
+        await client.ConnectAsync();
+        const int Count = 5000;
+        var acks = Enumerable.Range(0, Count).Select(i => client.PublishAsync("c", BitConverter.GetBytes(i))).ToList();
+        await Task.WhenAll(acks).WaitAsync(TimeSpan.FromSeconds(30));
+        var counters = client.Counters;
+        Assert.True(counters.CoalescePauses > 0, "the read loop never paused with 1,000 in flight");
+        // After the last PUBACK the window is empty: a small follow-up completes without waiting for anything.
+        await client.PublishAsync("c", BitConverter.GetBytes(Count)).WaitAsync(TimeSpan.FromSeconds(5));
+        List<int> seen;
+        lock (broker.Received) seen = [.. broker.Received.OfType<MqttPublishPacket>().Select(p => BitConverter.ToInt32(p.Payload.Span))];
+        Assert.Equal(Enumerable.Range(0, Count + 1), seen);
     }
 
     [Fact]

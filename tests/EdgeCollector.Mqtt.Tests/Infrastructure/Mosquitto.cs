@@ -66,7 +66,10 @@ internal sealed class MosquittoBroker : IAsyncDisposable
     public string ConfigPath => Path.Combine(Dir, "mosquitto.conf");
     public string Log => _process?.Output ?? "";
 
-    public static async Task<MosquittoBroker> StartAsync()
+    /// <summary>Further mosquitto.conf lines (global options, e.g. max_inflight_messages), placed before the listeners.</summary>
+    public IReadOnlyList<string> ExtraConfig { get; init; } = [];
+
+    public static async Task<MosquittoBroker> StartAsync(params string[] extraConfig)
     {
         PeerProcess.Require("/usr/sbin/mosquitto");
         string dir = Net.TempDir("mosq");
@@ -80,7 +83,7 @@ internal sealed class MosquittoBroker : IAsyncDisposable
             Directory.Delete(dir, recursive: true);
             throw;
         }
-        var broker = new MosquittoBroker { Dir = dir, Pki = pki };
+        var broker = new MosquittoBroker { Dir = dir, Pki = pki, ExtraConfig = extraConfig };
         try
         {
             await broker.ConfigureAndStartAsync();
@@ -100,7 +103,7 @@ internal sealed class MosquittoBroker : IAsyncDisposable
         string dir = Dir;
         string passwd = Path.Combine(dir, "passwd");
         await PeerProcess.RunAsync("/usr/bin/mosquitto_passwd", ["-b", "-c", passwd, User, Password]);
-        string conf = string.Join('\n',
+        string conf = string.Join('\n', ExtraConfig.Concat(new[] {
             // Run as root in CI would otherwise switch to user "mosquitto", which cannot read the temp dir.
             "user root",
             "per_listener_settings false",
@@ -126,7 +129,7 @@ internal sealed class MosquittoBroker : IAsyncDisposable
             $"certfile {pki.ServerCert}",
             $"keyfile {pki.ServerKey}",
             "require_certificate true",
-            "");
+            "" }));
         await File.WriteAllTextAsync(broker.ConfigPath, conf);
         await broker.RestartAsync();
     }
