@@ -18,12 +18,12 @@ if [ ${#missing[@]} -gt 0 ]; then
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
-# Debian's packages start their daemons on install where an init system runs; the tests start
-# their own instances on free loopback ports, so stop any system-wide ones that hold the defaults.
-for svc in mosquitto influxdb victoria-metrics; do
-  pkill -x "$svc" 2>/dev/null || true
-done
-pkill -x influxd 2>/dev/null || true
+# Debian's packages start their daemons on install where an init system runs (with their /etc and
+# /var/lib paths); the tests start their own instances on free loopback ports. Stop only the system-wide
+# ones, never a test's own broker or database (another test run on this machine may be using it).
+pkill -f 'mosquitto -c /etc/mosquitto/' 2>/dev/null || true
+pkill -f 'influxd -config /etc/influxdb/' 2>/dev/null || true
+pkill -f 'victoria-metrics .*-storageDataPath=/var/lib/victoria-metrics' 2>/dev/null || true
 
 if [ -f tests/peers/package.json ]; then
   if [ ! -d tests/peers/node_modules/node-opcua ]; then
