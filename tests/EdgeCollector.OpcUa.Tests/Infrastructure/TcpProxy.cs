@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using System.Net;
 using System.Net.Sockets;
 
@@ -5,7 +6,8 @@ namespace EdgeCollector.OpcUa.Tests.Infrastructure;
 
 /// <summary>
 /// A TCP proxy on 127.0.0.1 that can freeze its current connections (stop forwarding without closing them),
-/// like a half-open link, or cut them. New connections after a freeze forward normally.
+/// like a half-open link, or cut them. New connections after a freeze forward normally. With
+/// <c>chunks</c> it forwards whole UA TCP chunks and lets a test rewrite, drop or replay them.
 /// </summary>
 public sealed class TcpProxy : IAsyncDisposable
 {
@@ -14,10 +16,13 @@ public sealed class TcpProxy : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly List<(TcpClient Client, TcpClient Server, CancellationTokenSource Frozen)> _links = [];
     private readonly Task _accept;
+    private readonly bool _chunks;
 
-    public TcpProxy(int targetPort)
+    /// <param name="chunks">Forward whole UA TCP chunks (8-byte header with the size at offset 4), through <see cref="ChunkTransform"/> when set.</param>
+    public TcpProxy(int targetPort, bool chunks = false)
     {
         _targetPort = targetPort;
+        _chunks = chunks;
         _listener.Start();
         Port = ((IPEndPoint)_listener.LocalEndpoint).Port;
         _accept = AcceptAsync();
@@ -27,6 +32,12 @@ public sealed class TcpProxy : IAsyncDisposable
 
     /// <summary>When set, the last byte of the next client-to-server read is flipped (then the flag clears).</summary>
     public bool CorruptNextToServer { get; set; }
+
+    /// <summary>
+    /// For a chunk proxy: gets each chunk and its direction (true = to the server) and returns the chunks to forward
+    /// (none to drop, two to replay). Read per chunk, so a test may set it on a connection already open.
+    /// </summary>
+    public Func<byte[], bool, IEnumerable<byte[]>>? ChunkTransform { get; set; }
 
     public int Connections
     {
@@ -63,6 +74,12 @@ public sealed class TcpProxy : IAsyncDisposable
 
     private async Task PumpAsync(Stream from, Stream to, CancellationToken frozen, bool toServer)
     {
+        if (_chunks)
+        {
+            await PumpChunksAsync(from, to, toServer);
+            return;
+        }
+
         var buffer = new byte[16384];
         try
         {
@@ -90,6 +107,45 @@ public sealed class TcpProxy : IAsyncDisposable
             to.Close();
     }
 
+    private async Task PumpChunksAsync(Stream from, Stream to, bool toServer)
+    {
+        var header = new byte[8];
+        try
+        {
+            while (true)
+            {
+                await from.ReadExactlyAsync(header, _stop.Token);
+                var size = BinaryPrimitives.ReadInt32LittleEndian(header.AsSpan(4));
+                var chunk = new byte[size];
+                header.CopyTo(chunk, 0);
+                await from.ReadExactlyAsync(chunk.AsMemory(8), _stop.Token);
+                foreach (var c in ChunkTransform?.Invoke(chunk, toServer) ?? [chunk])
+                    await to.WriteAsync(c, _stop.Token);
+            }
+        }
+        catch (Exception ex) when (ex is IOException or EndOfStreamException or ObjectDisposedException or SocketException or OperationCanceledException)
+        {
+        }
+
+        to.Close();
+    }
+
+    /// <summary>Closes every current connection; new ones are still accepted.</summary>
+    public void DropAll()
+    {
+        lock (_links)
+        {
+            foreach (var (c, s, f) in _links)
+            {
+                c.Dispose();
+                s.Dispose();
+                f.Dispose();
+            }
+
+            _links.Clear();
+        }
+    }
+
     /// <summary>Stops forwarding on every current connection, leaving the sockets open.</summary>
     public void FreezeAll()
     {
@@ -105,18 +161,7 @@ public sealed class TcpProxy : IAsyncDisposable
     {
         await _stop.CancelAsync();
         _listener.Stop();
-        lock (_links)
-        {
-            foreach (var (c, s, f) in _links)
-            {
-                c.Dispose();
-                s.Dispose();
-                f.Dispose();
-            }
-
-            _links.Clear();
-        }
-
+        DropAll();
         await _accept;
     }
 }

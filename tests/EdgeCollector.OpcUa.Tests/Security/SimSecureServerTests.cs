@@ -94,7 +94,7 @@ public sealed class SimSecureServerTests(SimSecureServerFixture fx) : IClassFixt
         File.WriteAllBytes(Path.Combine(fx.ServerStore.TrustedFolder, "reconnect.der"), own.RawData);
         var trustedSim = Path.Combine(store.TrustedFolder, "sim.der");
         File.Copy(Path.Combine(fx.ClientStore.TrustedFolder, "sim.der"), trustedSim);
-        await using var proxy = new ChunkProxy(fx.Sim.Server.Port);
+        await using var proxy = new TcpProxy(fx.Sim.Server.Port, chunks: true);
         var options = SecureTestKit.ClientOptions($"opc.tcp://127.0.0.1:{proxy.Port}", store, own, UaSecurityPolicy.Aes128Sha256RsaOaep, MessageSecurityMode.SignAndEncrypt)
             with { AutoReconnect = true, ReconnectDelay = TimeSpan.FromMilliseconds(100), SecurityRetryDelay = TimeSpan.FromSeconds(30) };
         await using var client = await UaClient.ConnectAsync(options);

@@ -3,6 +3,7 @@ using EdgeCollector.OpcUa.Client;
 using EdgeCollector.OpcUa.Encoding;
 using EdgeCollector.OpcUa.Messages;
 using EdgeCollector.OpcUa.Security;
+using EdgeCollector.OpcUa.Tests.Infrastructure;
 
 namespace EdgeCollector.OpcUa.Tests.Security;
 
@@ -35,11 +36,11 @@ public sealed class TamperTests(SimSecureServerFixture fx) : IClassFixture<SimSe
     [InlineData(MessageSecurityMode.SignAndEncrypt)]
     public async Task A_flipped_bit_in_a_chunk_to_the_server_is_rejected_and_the_channel_closed(MessageSecurityMode mode)
     {
-        await using var proxy = new ChunkProxy(fx.Sim.Server.Port);
+        await using var proxy = new TcpProxy(fx.Sim.Server.Port, chunks: true);
         await using var channel = await OpenAsync($"opc.tcp://127.0.0.1:{proxy.Port}", UaSecurityPolicy.Basic256Sha256, mode);
         await channel.SendRequestAsync<GetEndpointsResponse>(new GetEndpointsRequest());
         var armed = 1;
-        proxy.Transform = (chunk, toServer) =>
+        proxy.ChunkTransform = (chunk, toServer) =>
         {
             if (toServer && IsMessage(chunk) && Interlocked.Exchange(ref armed, 0) == 1)
                 chunk[chunk.Length / 2] ^= 0x04;
@@ -54,10 +55,10 @@ public sealed class TamperTests(SimSecureServerFixture fx) : IClassFixture<SimSe
     [InlineData("Aes256_Sha256_RsaPss", MessageSecurityMode.SignAndEncrypt)]
     public async Task A_flipped_bit_in_a_chunk_to_the_client_is_rejected_and_the_channel_closed(string policyName, MessageSecurityMode mode)
     {
-        await using var proxy = new ChunkProxy(fx.Sim.Server.Port);
+        await using var proxy = new TcpProxy(fx.Sim.Server.Port, chunks: true);
         await using var channel = await OpenAsync($"opc.tcp://127.0.0.1:{proxy.Port}", UaSecurityPolicy.Find(policyName)!, mode);
         var armed = 1;
-        proxy.Transform = (chunk, toServer) =>
+        proxy.ChunkTransform = (chunk, toServer) =>
         {
             if (!toServer && IsMessage(chunk) && Interlocked.Exchange(ref armed, 0) == 1)
                 chunk[^40] ^= 0x80;
@@ -75,9 +76,9 @@ public sealed class TamperTests(SimSecureServerFixture fx) : IClassFixture<SimSe
         var marker = "MARKER-" + Guid.NewGuid().ToString("N");
         var id = new NodeId(fx.Sim.PlcNamespaceIndex, "Marker-" + marker);
         fx.Sim.AddressSpace.AddVariable(id, new QualifiedName(fx.Sim.PlcNamespaceIndex, "Marker"), WellKnownNodes.ObjectsFolder, new Variant(marker), WellKnownNodes.StringType);
-        await using var proxy = new ChunkProxy(fx.Sim.Server.Port);
+        await using var proxy = new TcpProxy(fx.Sim.Server.Port, chunks: true);
         var seen = new System.Collections.Concurrent.ConcurrentBag<byte[]>();
-        proxy.Transform = (chunk, toServer) =>
+        proxy.ChunkTransform = (chunk, toServer) =>
         {
             if (!toServer)
                 seen.Add(chunk.ToArray());
@@ -93,9 +94,9 @@ public sealed class TamperTests(SimSecureServerFixture fx) : IClassFixture<SimSe
     [Fact]
     public async Task A_tampered_OpenSecureChannel_is_rejected()
     {
-        await using var proxy = new ChunkProxy(fx.Sim.Server.Port);
+        await using var proxy = new TcpProxy(fx.Sim.Server.Port, chunks: true);
         var armed = 1;
-        proxy.Transform = (chunk, toServer) =>
+        proxy.ChunkTransform = (chunk, toServer) =>
         {
             if (toServer && System.Text.Encoding.ASCII.GetString(chunk, 0, 3) == "OPN" && Interlocked.Exchange(ref armed, 0) == 1)
                 chunk[^10] ^= 0x01;
@@ -108,10 +109,10 @@ public sealed class TamperTests(SimSecureServerFixture fx) : IClassFixture<SimSe
     [Fact]
     public async Task A_replayed_chunk_is_rejected_with_BadSequenceNumberInvalid()
     {
-        await using var proxy = new ChunkProxy(fx.Sim.Server.Port);
+        await using var proxy = new TcpProxy(fx.Sim.Server.Port, chunks: true);
         await using var channel = await OpenAsync($"opc.tcp://127.0.0.1:{proxy.Port}", UaSecurityPolicy.Aes128Sha256RsaOaep, MessageSecurityMode.SignAndEncrypt);
         var armed = 1;
-        proxy.Transform = (chunk, toServer) =>
+        proxy.ChunkTransform = (chunk, toServer) =>
             toServer && IsMessage(chunk) && Interlocked.Exchange(ref armed, 0) == 1 ? [chunk, chunk.ToArray()] : [chunk];
         try
         {
